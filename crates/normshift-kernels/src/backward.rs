@@ -1,0 +1,104 @@
+use crate::error::check_len;
+use crate::{Dims, Element, KernelError};
+
+/// Which statistics the forward pass normalized with; decides the input gradient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatisticsSource {
+    /// Batch statistics (training mode): mean and variance depend on `x`, so their
+    /// gradients flow into `dx`.
+    Batch,
+    /// Fixed statistics (evaluation mode, running statistics): constants with respect to `x`.
+    Fixed,
+}
+
+/// The per-channel statistics a forward pass normalized with.
+#[derive(Clone, Copy, Debug)]
+pub struct Saved<'a> {
+    /// Mean per channel.
+    pub mean: &'a [f64],
+    /// `1 / sqrt(var + eps)` per channel.
+    pub invstd: &'a [f64],
+    /// Where those statistics came from.
+    pub source: StatisticsSource,
+}
+
+/// Output buffers of [`backward`].
+#[derive(Debug)]
+pub struct Gradients<'a, T> {
+    /// Gradient with respect to the input, same shape as `x`.
+    pub dx: &'a mut [T],
+    /// `Σ dy · x̂` per channel (the gradient for γ).
+    pub dgamma: &'a mut [f64],
+    /// `Σ dy` per channel (the gradient for β).
+    pub dbeta: &'a mut [f64],
+}
+
+/// Backward pass of batch normalization for both statistics sources.
+///
+/// With `x̂ = (x − mean) · invstd` and `n` values per channel:
+/// - `dβ = Σ dy`, `dγ = Σ dy · x̂`;
+/// - batch statistics: `dx = γ · invstd / n · (n · dy − Σ dy − x̂ · Σ dy · x̂)`;
+/// - fixed statistics: `dx = γ · invstd · dy`.
+///
+/// `gamma = None` means `γ = 1`. `dgamma` and `dbeta` are written either way.
+pub fn backward<T: Element>(
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    grads: Gradients<'_, T>,
+) -> Result<(), KernelError> {
+    backward_reference(x, dy, dims, saved, gamma, grads)
+}
+
+/// Reference for [`backward`]: two passes per channel, sums in `f64`.
+pub fn backward_reference<T: Element>(
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    grads: Gradients<'_, T>,
+) -> Result<(), KernelError> {
+    check_len("x", x.len(), dims.len())?;
+    check_len("dy", dy.len(), dims.len())?;
+    check_len("dx", grads.dx.len(), dims.len())?;
+    check_len("mean", saved.mean.len(), dims.channels)?;
+    check_len("invstd", saved.invstd.len(), dims.channels)?;
+    check_len("dgamma", grads.dgamma.len(), dims.channels)?;
+    check_len("dbeta", grads.dbeta.len(), dims.channels)?;
+    if let Some(g) = gamma {
+        check_len("gamma", g.len(), dims.channels)?;
+    }
+    let n = dims.per_channel() as f64;
+    for c in 0..dims.channels {
+        let (mean, invstd) = (saved.mean[c], saved.invstd[c]);
+        let g = gamma.map_or(1.0, |g| g[c]);
+        let (mut sum_dy, mut sum_dy_xhat) = (0.0f64, 0.0f64);
+        for o in 0..dims.outer {
+            let start = dims.block(o, c);
+            for i in start..start + dims.inner {
+                let d = dy[i].to_f64();
+                sum_dy += d;
+                sum_dy_xhat += d * (x[i].to_f64() - mean) * invstd;
+            }
+        }
+        grads.dbeta[c] = sum_dy;
+        grads.dgamma[c] = sum_dy_xhat;
+        for o in 0..dims.outer {
+            let start = dims.block(o, c);
+            for i in start..start + dims.inner {
+                let d = dy[i].to_f64();
+                grads.dx[i] = T::from_f64(match saved.source {
+                    StatisticsSource::Batch => {
+                        let xhat = (x[i].to_f64() - mean) * invstd;
+                        g * invstd / n * (n * d - sum_dy - xhat * sum_dy_xhat)
+                    }
+                    StatisticsSource::Fixed => g * invstd * d,
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,49 @@
+//! Batch-normalization kernels over plain slices.
+//!
+//! Every tensor layout reduces to one canonical form, [`Dims`]: `outer × channels × inner`
+//! in row-major order. Channels-first `(N, C, S…)` is `(N, C, ∏S)`; channels-last
+//! `(N, S…, C)` is `(N·∏S, C, 1)`. Each kernel is written once against that form.
+//!
+//! Element data is `f32` or `f64` (see [`Element`]); per-channel quantities (mean, variance,
+//! inverse standard deviation, gamma, beta, their gradients) are always `f64`, and every
+//! reduction accumulates in `f64`.
+//!
+//! Each operation has a public entry point (`moments`, `forward_train`, `forward_eval`,
+//! `backward`) and a plain `*_reference` beside it. The entry points currently run the
+//! reference loops; faster bodies replace them without changing the signatures, and are
+//! tested against the references.
+//!
+//! ```
+//! use normshift_kernels::{canonical_dims, forward_train, Layout};
+//!
+//! let x = [1.0f64, 2.0, 3.0, 4.0, 5.0];
+//! let dims = canonical_dims(&[5, 1], Layout::ChannelsFirst).unwrap();
+//! let (mut y, mut mean, mut var) = ([0.0; 5], [0.0; 1], [0.0; 1]);
+//! forward_train(&x, dims, None, 1e-5, &mut y, &mut mean, &mut var).unwrap();
+//! assert_eq!((mean[0], var[0]), (3.0, 2.0));
+//! assert!((y[0] + 1.414).abs() < 1e-3);
+//! ```
+#![deny(missing_docs)]
+
+mod backward;
+mod element;
+mod error;
+mod forward;
+mod layout;
+mod moments;
+
+pub use backward::{backward, backward_reference, Gradients, Saved, StatisticsSource};
+pub use element::Element;
+pub use error::KernelError;
+pub use forward::{forward_eval, forward_eval_reference, forward_train, forward_train_reference};
+pub use layout::{canonical_dims, Dims, Layout};
+pub use moments::{inverse_std, moments, moments_reference};
+
+/// Learned per-channel scale and shift, `y = gamma * x̂ + beta`.
+#[derive(Clone, Copy, Debug)]
+pub struct Affine<'a> {
+    /// Scale per channel.
+    pub gamma: &'a [f64],
+    /// Shift per channel.
+    pub beta: &'a [f64],
+}
