@@ -24,6 +24,7 @@
 mod batch_norm;
 pub mod convention;
 pub mod data;
+pub mod demo;
 mod error;
 mod walkthrough;
 
@@ -34,3 +35,8 @@ pub use batch_norm::{
 pub use error::{Error, Result};
 pub use normshift_kernels::{Element, Layout, StatisticsSource};
 pub use walkthrough::{walkthrough, Walkthrough};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -50,6 +50,9 @@ fn channels_last_shape(shape: &[usize]) -> Vec<usize> {
     s
 }
 
+/// Reorders a flattened channels-first tensor of the given shape into the tested layout.
+type Reorder = fn(&[f64], &[usize]) -> Vec<f64>;
+
 fn run_case(case: &Value, layout: Layout) {
     let name = case["name"].as_str().unwrap();
     let shape: Vec<usize> = case["shape"]
@@ -67,7 +70,7 @@ fn run_case(case: &Value, layout: Layout) {
     if let (Some(w), Some(b)) = (floats(&case["weight"]), floats(&case["bias"])) {
         bn.set_affine(w, b).unwrap();
     }
-    let (our_shape, convert): (Vec<usize>, fn(&[f64], &[usize]) -> Vec<f64>) = match layout {
+    let (our_shape, convert): (Vec<usize>, Reorder) = match layout {
         Layout::ChannelsFirst => (shape.clone(), |d, _| d.to_vec()),
         Layout::ChannelsLast => (channels_last_shape(&shape), to_channels_last),
     };

@@ -1,0 +1,16 @@
+//! One module per command; each turns arguments into library calls and hands the result to
+//! the printer.
+
+mod demo;
+mod explain;
+
+use crate::cli::Command;
+use crate::printer::Printer;
+use std::process::ExitCode;
+
+pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Explain(args) => explain::run(args, printer),
+        Command::Demo => demo::run(printer),
+    }
+}

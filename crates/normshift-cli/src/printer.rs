@@ -1,0 +1,58 @@
+//! Output policy in one place: human text or JSON on stdout, diagnostics on stderr.
+
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Something a command prints: JSON via serde, or a human rendering.
+pub trait Report: Serialize {
+    /// Writes the human view.
+    fn human(&self, out: &mut String) -> std::fmt::Result;
+}
+
+pub struct Printer {
+    json: bool,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Prints a command's result on stdout.
+    pub fn report(&self, report: &impl Report) -> anyhow::Result<()> {
+        let mut out = String::new();
+        if self.json {
+            out = serde_json::to_string_pretty(report)?;
+            out.push('\n');
+        } else {
+            report.human(&mut out)?;
+        }
+        print!("{out}");
+        Ok(())
+    }
+
+    /// Prints an error on stderr (never a panic or backtrace).
+    pub fn error(&self, err: &anyhow::Error) {
+        let mut msg = format!("error: {err}");
+        for cause in err.chain().skip(1) {
+            let _ = write!(msg, "\n  caused by: {cause}");
+        }
+        eprintln!("{msg}");
+    }
+}
+
+/// A number to 3 decimals, without the "-0.000" that rounding tiny negatives gives.
+pub fn fixed3(value: f64) -> String {
+    let s = format!("{value:.3}");
+    if s == "-0.000" {
+        "0.000".to_string()
+    } else {
+        s
+    }
+}
+
+/// A list of numbers to 3 decimals: `[-1.414, -0.707, 0.000]`.
+pub fn list3(values: &[f64]) -> String {
+    let parts: Vec<String> = values.iter().map(|&v| fixed3(v)).collect();
+    format!("[{}]", parts.join(", "))
+}

@@ -1,0 +1,140 @@
+//! The real `normshift` binary, black-box.
+
+use std::process::{Command, Output};
+
+fn normshift(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_normshift"))
+        .args(args)
+        .output()
+        .expect("run normshift")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn explain_default_is_the_seed_walkthrough() {
+    let out = normshift(&["explain"]);
+    assert!(out.status.success());
+    let expected = "\
+Batch normalization of 5 values, step by step
+(eps = 0.00001, gamma = 1, beta = 0)
+
+Step 1. Mean
+  mean = (1 + 2 + 3 + 4 + 5) / 5 = 3.000
+
+Step 2. Variance (biased: divide by n)
+  variance = ((1 - 3.000)² + (2 - 3.000)² + (3 - 3.000)² + (4 - 3.000)² + (5 - 3.000)²) / 5 = 2.000
+
+Step 3. Normalize: x̂ = (x - mean) / sqrt(variance + eps)
+  sqrt(2.000 + 0.00001) = 1.414
+  x = 1          x̂ = (1 - 3.000) / 1.414 = -1.414
+  x = 2          x̂ = (2 - 3.000) / 1.414 = -0.707
+  x = 3          x̂ = (3 - 3.000) / 1.414 = 0.000
+  x = 4          x̂ = (4 - 3.000) / 1.414 = 0.707
+  x = 5          x̂ = (5 - 3.000) / 1.414 = 1.414
+
+Step 4. Scale and shift: y = gamma · x̂ + beta
+  y = 1 · -1.414 + 0 = -1.414
+  y = 1 · -0.707 + 0 = -0.707
+  y = 1 · 0.000 + 0 = 0.000
+  y = 1 · 0.707 + 0 = 0.707
+  y = 1 · 1.414 + 0 = 1.414
+
+Normalized: [-1.414, -0.707, 0.000, 0.707, 1.414]
+Output:     [-1.414, -0.707, 0.000, 0.707, 1.414]
+";
+    assert_eq!(stdout(&out), expected);
+}
+
+#[test]
+fn explain_json_carries_full_precision() {
+    let out = normshift(&[
+        "explain", "--json", "--gamma", "2", "--beta", "-0.5", "--", "-1", "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["mean"], 0.0);
+    assert_eq!(v["variance"], 1.0);
+    let inv = 1.0 / (1.0f64 + 1e-5).sqrt();
+    assert_eq!(v["normalized"][0].as_f64().unwrap(), -inv);
+    assert_eq!(v["output"][1].as_f64().unwrap(), 2.0 * inv - 0.5);
+}
+
+#[test]
+fn explain_accepts_negative_values_without_a_separator() {
+    let out = normshift(&["explain", "-3", "-1", "4", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["values"], serde_json::json!([-3.0, -1.0, 4.0]));
+}
+
+#[test]
+fn explain_summarizes_long_batches() {
+    let values: Vec<String> = (1..=25).map(|v| v.to_string()).collect();
+    let mut args = vec!["explain"];
+    args.extend(values.iter().map(String::as_str));
+    let text = stdout(&normshift(&args));
+    assert!(
+        text.contains("mean = (1 + 2 + … + 25) / 25 = 13.000"),
+        "{text}"
+    );
+    assert!(text.contains("… 15 more (--json prints every value)"));
+}
+
+#[test]
+fn demo_shows_the_seed_numbers() {
+    let out = normshift(&["demo"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for needle in [
+        "normalized [-1.414, -0.707, 0.000, 0.707, 1.414]",
+        "training     1500 1600 1700 1800 1900       1700.000    20000.000",
+        "deployment   1000 1100 1200 1300 1400       1200.000    20000.000",
+        "the mean moved by -500.000 sq ft = -3.536 training standard deviations",
+        "deployment, training statistics:       [-4.950, -4.243, -3.536, -2.828, -2.121]",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&normshift(&["demo", "--json"]))).unwrap();
+    assert_eq!(json["seed"]["train"]["mean"], 1700.0);
+    assert_eq!(json["seed"]["deploy"]["variance"], 20000.0);
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    for (args, message) in [
+        (
+            &["explain", "1", "nan"][..],
+            "error: value 1 is NaN: only finite numbers can be normalized\n",
+        ),
+        (
+            &["explain", "1", "2", "--eps", "0"],
+            "error: eps must be finite and greater than 0, got 0\n",
+        ),
+        (
+            &["explain", "1", "2", "--gamma", "inf"],
+            "error: gamma[0] = inf is invalid: must be finite\n",
+        ),
+    ] {
+        let out = normshift(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), message);
+        assert!(out.stdout.is_empty());
+    }
+    let out = normshift(&["explain", "1", "two"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid value 'two'"), "{err}");
+    assert!(!err.contains("panicked"));
+}
