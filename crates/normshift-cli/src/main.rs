@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod input;
 mod printer;
 
 use clap::Parser;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let printer = printer::Printer::new(cli.json);
+    let printer = printer::Printer::new(cli.json, cli.quiet);
     match commands::run(cli.command, &printer) {
         Ok(code) => code,
         Err(err) => {

@@ -11,11 +11,30 @@ pub trait Report: Serialize {
 
 pub struct Printer {
     json: bool,
+    quiet: bool,
 }
 
 impl Printer {
-    pub fn new(json: bool) -> Self {
-        Self { json }
+    pub fn new(json: bool, quiet: bool) -> Self {
+        Self { json, quiet }
+    }
+
+    /// A progress bar on stderr counting rows, hidden with `--quiet` or when stderr is not a
+    /// terminal (pipes, CI logs).
+    pub fn progress(&self, what: &str) -> indicatif::ProgressBar {
+        use std::io::IsTerminal;
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg}: {human_pos} rows ({per_sec}, {elapsed})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(what.to_string());
+        bar
     }
 
     /// Prints a command's result on stdout.

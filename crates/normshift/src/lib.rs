@@ -26,6 +26,8 @@ pub mod convention;
 pub mod data;
 pub mod demo;
 mod error;
+pub mod profile;
+pub mod sketch;
 mod walkthrough;
 
 pub use batch_norm::{

@@ -3,6 +3,8 @@
 
 mod demo;
 mod explain;
+pub mod fit;
+mod merge;
 
 use crate::cli::Command;
 use crate::printer::Printer;
@@ -12,5 +14,7 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
     match command {
         Command::Explain(args) => explain::run(args, printer),
         Command::Demo => demo::run(printer),
+        Command::Fit(args) => fit::run(args, printer),
+        Command::Merge(args) => merge::run(args, printer),
     }
 }

@@ -1,0 +1,115 @@
+use crate::cli::FitArgs;
+use crate::input::{read_options, write_atomically};
+use crate::printer::{Printer, Report};
+use normshift::profile::{ColumnSummary, Profile};
+use serde::Serialize;
+use std::fmt::Write;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+pub struct FitReport {
+    output: String,
+    rows: u64,
+    columns: Vec<ColumnLine>,
+}
+
+#[derive(Serialize)]
+pub struct ColumnLine {
+    name: String,
+    kind: &'static str,
+    missing: u64,
+    non_finite: u64,
+    mean: Option<f64>,
+    std: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    categories: Option<usize>,
+}
+
+pub fn summarize(profile: &Profile, output: &str) -> FitReport {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let columns = profile
+        .columns
+        .iter()
+        .map(|c| match &c.summary {
+            ColumnSummary::Numeric(s) => ColumnLine {
+                name: c.name.clone(),
+                kind: "numeric",
+                missing: c.missing,
+                non_finite: s.non_finite.total(),
+                mean: finite(s.moments.mean).filter(|_| s.moments.count > 0),
+                std: finite(s.variance.sqrt()),
+                min: finite(s.min),
+                max: finite(s.max),
+                categories: None,
+            },
+            ColumnSummary::Categorical(s) => ColumnLine {
+                name: c.name.clone(),
+                kind: "categorical",
+                missing: c.missing,
+                non_finite: 0,
+                mean: None,
+                std: None,
+                min: None,
+                max: None,
+                categories: Some(s.counts.len()),
+            },
+        })
+        .collect();
+    FitReport {
+        output: output.to_string(),
+        rows: profile.rows,
+        columns,
+    }
+}
+
+pub fn run(args: FitArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let options = read_options(&args.read)?;
+    let mut reader = normshift_io::open(&args.data, &options)?;
+    let bar = printer.progress("fitting");
+    let profile = normshift_io::fit_profile(&mut reader, args.sketch_k, &mut |rows| {
+        bar.set_position(rows)
+    })?;
+    bar.finish_and_clear();
+    write_atomically(&args.output, &[&args.data], &profile.to_json())?;
+    printer.report(&summarize(&profile, &args.output.display().to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
+}
+
+impl Report for FitReport {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        writeln!(
+            out,
+            "profile of {} rows written to {}\n",
+            self.rows, self.output
+        )?;
+        writeln!(
+            out,
+            "{:<24} {:<12} {:>8} {:>10} {:>14} {:>14} {:>14} {:>14}",
+            "column", "kind", "missing", "non-finite", "mean", "std", "min", "max"
+        )?;
+        for c in &self.columns {
+            let kind = match c.categories {
+                Some(n) => format!("{n} categories"),
+                None => c.kind.to_string(),
+            };
+            writeln!(
+                out,
+                "{:<24} {:<12} {:>8} {:>10} {:>14} {:>14} {:>14} {:>14}",
+                c.name,
+                kind,
+                c.missing,
+                c.non_finite,
+                cell(c.mean),
+                cell(c.std),
+                cell(c.min),
+                cell(c.max)
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! Turning command-line read options into library readers and writing outputs safely.
+
+use crate::cli::{FormatArg, ReadArgs};
+use anyhow::Context;
+use normshift::profile::Profile;
+use normshift_io::{AtomicFile, Format, ReadOptions};
+use std::io::Write;
+use std::path::Path;
+
+pub fn read_options(args: &ReadArgs) -> anyhow::Result<ReadOptions> {
+    let delimiter = match args.delimiter {
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => anyhow::bail!("--delimiter must be a single ASCII character, got '{c}'"),
+        None => None,
+    };
+    if args.batch_rows == 0 {
+        anyhow::bail!("--batch-rows must be at least 1");
+    }
+    Ok(ReadOptions {
+        format: args.format.map(|f| match f {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Parquet => Format::Parquet,
+            FormatArg::Arrow => Format::ArrowIpc,
+        }),
+        delimiter,
+        batch_rows: args.batch_rows,
+        columns: args.columns.clone(),
+        exclude: args.exclude.clone(),
+        categorical: args.categorical.clone(),
+        ..ReadOptions::default()
+    })
+}
+
+/// Reads a profile JSON file.
+pub fn load_profile(path: &Path) -> anyhow::Result<Profile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read profile", path.display()))?;
+    Profile::from_json(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Writes text to `path` through a temporary file, never over an input.
+pub fn write_atomically(path: &Path, inputs: &[&Path], text: &str) -> anyhow::Result<()> {
+    normshift_io::check_not_input(path, inputs)?;
+    let mut out = AtomicFile::create(path)?;
+    out.file()
+        .write_all(text.as_bytes())
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    out.commit()?;
+    Ok(())
+}

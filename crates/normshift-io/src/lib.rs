@@ -1,0 +1,33 @@
+//! Streaming readers and writers for normshift.
+//!
+//! [`open`] reads CSV, Parquet or Arrow IPC files as an iterator of [`Batch`]es of at most
+//! `batch_rows` rows, so memory stays bounded whatever the file size. Each batch carries the
+//! selected columns converted to plain vectors ([`ColumnChunk`]: numbers as `f64` with a
+//! validity mask, categories as strings) and the raw batch for pass-through writing.
+//!
+//! Errors name the file and, where it applies, the line (CSV), row group (Parquet) and column.
+//!
+//! ```no_run
+//! use normshift_io::{open, ReadOptions};
+//! let reader = open("data.csv".as_ref(), &ReadOptions::default())?;
+//! for batch in reader {
+//!     let batch = batch?;
+//!     println!("{} rows", batch.rows);
+//! }
+//! # Ok::<(), normshift_io::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod arrow_columns;
+mod csv_reader;
+mod error;
+mod fit;
+mod output;
+mod reader;
+
+pub use error::{Error, Result};
+pub use fit::fit_profile;
+pub use output::{check_not_input, AtomicFile};
+pub use reader::{
+    open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,
+};

@@ -1,0 +1,444 @@
+use crate::arrow_columns::{arrow_kind, convert_column};
+use crate::csv_reader::CsvBatches;
+use crate::{Error, Result};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// A file format normshift reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma (or other delimiter) separated values with a header row.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC file (`.arrow`, `.feather` v2, `.ipc`).
+    ArrowIpc,
+}
+
+impl Format {
+    /// The format a path's extension names (`.csv`/`.tsv`/`.txt`, `.parquet`/`.pq`,
+    /// `.arrow`/`.feather`/`.ipc`), if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "arrow" | "feather" | "ipc" => Some(Format::ArrowIpc),
+            _ => None,
+        }
+    }
+}
+
+/// How to read a file.
+#[derive(Clone, Debug)]
+pub struct ReadOptions {
+    /// Format; `None` means from the extension.
+    pub format: Option<Format>,
+    /// CSV delimiter (default `,`; `\t` for `.tsv` when left at the default).
+    pub delimiter: Option<u8>,
+    /// Rows per batch (default 65,536).
+    pub batch_rows: usize,
+    /// Only these columns (default: all).
+    pub columns: Option<Vec<String>>,
+    /// Leave these columns out.
+    pub exclude: Vec<String>,
+    /// Treat these columns as categorical even if they look numeric.
+    pub categorical: Vec<String>,
+    /// CSV rows sampled to decide whether a column is numeric (default 1,000).
+    pub infer_rows: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            format: None,
+            delimiter: None,
+            batch_rows: 65_536,
+            columns: None,
+            exclude: Vec::new(),
+            categorical: Vec::new(),
+            infer_rows: 1000,
+        }
+    }
+}
+
+/// Whether a column is treated as numbers or as categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ColumnKind {
+    /// Integers, floats, decimals: read as `f64`.
+    Numeric,
+    /// Strings and booleans.
+    Categorical,
+}
+
+/// A selected column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnInfo {
+    /// Name from the header or schema.
+    pub name: String,
+    /// How it is read.
+    pub kind: ColumnKind,
+    /// Position in the file (0-based).
+    pub index: usize,
+}
+
+/// One selected column's values in a batch.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ColumnChunk {
+    /// Numbers. `valid[i] == false` marks a missing value (its `values[i]` is meaningless);
+    /// `valid = None` means nothing is missing. NaN and ±inf are values, not missing.
+    Numeric {
+        /// The values.
+        values: Vec<f64>,
+        /// Validity mask, if anything is missing.
+        valid: Option<Vec<bool>>,
+    },
+    /// Category labels; `None` is missing.
+    Categorical(Vec<Option<String>>),
+}
+
+/// The batch as read, for writers that pass unselected columns through unchanged.
+#[derive(Clone, Debug)]
+pub enum RawBatch {
+    /// CSV records with the line each starts on.
+    Csv(Vec<(u64, csv::StringRecord)>),
+    /// An Arrow record batch (Parquet, IPC) with every column of the file.
+    Arrow(RecordBatch),
+}
+
+/// Up to `batch_rows` rows of a file.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// Index of the batch's first row among the file's data rows (0-based).
+    pub first_row: u64,
+    /// Rows in this batch.
+    pub rows: usize,
+    /// The selected columns, in the order of [`Reader::columns`].
+    pub columns: Vec<ColumnChunk>,
+    /// The raw rows.
+    pub raw: RawBatch,
+}
+
+/// An open file: its selected columns, and an iterator over its batches.
+pub struct Reader {
+    path: PathBuf,
+    format: Format,
+    columns: Vec<ColumnInfo>,
+    header: Vec<String>,
+    bytes: u64,
+    inner: Inner,
+    next_row: u64,
+}
+
+enum Inner {
+    Csv(Box<CsvBatches>),
+    Parquet {
+        groups: std::vec::IntoIter<usize>,
+        file: File,
+        batch_rows: usize,
+        current: Option<(
+            usize,
+            parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+        )>,
+    },
+    Ipc {
+        reader: Box<arrow_ipc::reader::FileReader<File>>,
+        index: usize,
+    },
+    Done,
+}
+
+/// Opens `path` and decides which columns to read. Reads only what it needs to decide
+/// (a Parquet footer, an IPC schema, the first `infer_rows` CSV rows).
+pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
+    let format = match options.format.or_else(|| Format::from_path(path)) {
+        Some(f) => f,
+        None => {
+            return Err(Error::schema(path, "cannot tell the format from the extension; use .csv, .parquet or .arrow, or pass --format"))
+        }
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let columnar = |message: String| Error::Columnar {
+        path: path.to_path_buf(),
+        row_group: None,
+        message,
+    };
+    let (header, kinds, inner) = match format {
+        Format::Csv => {
+            let delimiter =
+                options
+                    .delimiter
+                    .unwrap_or(if path.extension().is_some_and(|e| e == "tsv") {
+                        b'\t'
+                    } else {
+                        b','
+                    });
+            let csv = CsvBatches::open(path, file, delimiter, options)?;
+            (
+                csv.header().to_vec(),
+                csv.kinds().to_vec(),
+                Inner::Csv(Box::new(csv)),
+            )
+        }
+        Format::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(
+                file.try_clone().map_err(|e| Error::io(path, e))?,
+            )
+            .map_err(|e| columnar(format!("not a readable Parquet file: {e}")))?;
+            let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
+            let (header, kinds) = schema_columns(builder.schema());
+            let inner = Inner::Parquet {
+                groups: groups.into_iter(),
+                file,
+                batch_rows: options.batch_rows,
+                current: None,
+            };
+            (header, kinds, inner)
+        }
+        Format::ArrowIpc => {
+            let reader = arrow_ipc::reader::FileReader::try_new(file, None)
+                .map_err(|e| columnar(format!("not a readable Arrow IPC file: {e}")))?;
+            let (header, kinds) = schema_columns(&reader.schema());
+            (
+                header,
+                kinds,
+                Inner::Ipc {
+                    reader: Box::new(reader),
+                    index: 0,
+                },
+            )
+        }
+    };
+    let columns = select_columns(path, &header, &kinds, options)?;
+    Ok(Reader {
+        path: path.to_path_buf(),
+        format,
+        columns,
+        header,
+        bytes,
+        inner,
+        next_row: 0,
+    })
+}
+
+fn schema_columns(schema: &SchemaRef) -> (Vec<String>, Vec<Option<ColumnKind>>) {
+    schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), arrow_kind(f.data_type())))
+        .unzip()
+}
+
+/// Applies `columns`, `exclude` and `categorical`; refuses duplicates and unknown names.
+fn select_columns(
+    path: &Path,
+    header: &[String],
+    kinds: &[Option<ColumnKind>],
+    options: &ReadOptions,
+) -> Result<Vec<ColumnInfo>> {
+    if header.is_empty() {
+        return Err(Error::schema(path, "the file has no columns"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for name in header {
+        if !seen.insert(name.as_str()) {
+            return Err(Error::schema(
+                path,
+                format!("column name '{name}' appears more than once; names must be unique"),
+            ));
+        }
+    }
+    let find = |name: &str| header.iter().position(|h| h == name);
+    for name in options
+        .columns
+        .iter()
+        .flatten()
+        .chain(&options.exclude)
+        .chain(&options.categorical)
+    {
+        if find(name).is_none() {
+            return Err(Error::schema(
+                path,
+                format!("no column named '{name}' (columns: {})", header.join(", ")),
+            ));
+        }
+    }
+    let wanted: Vec<usize> = match &options.columns {
+        Some(names) => names.iter().filter_map(|n| find(n)).collect(),
+        None => (0..header.len()).collect(),
+    };
+    let mut columns = Vec::new();
+    for index in wanted {
+        let name = &header[index];
+        if options.exclude.contains(name) {
+            continue;
+        }
+        let kind = if options.categorical.contains(name) {
+            Some(ColumnKind::Categorical)
+        } else {
+            kinds[index]
+        };
+        match kind {
+            Some(kind) => columns.push(ColumnInfo { name: name.clone(), kind, index }),
+            // Unsupported types (dates, lists…) are skipped unless asked for by name.
+            None if options.columns.is_some() => {
+                return Err(Error::schema(path, format!("column '{name}' has a type normshift cannot compare (only numbers, strings, booleans)")))
+            }
+            None => {}
+        }
+    }
+    if columns.is_empty() {
+        return Err(Error::schema(
+            path,
+            "no numeric or categorical columns selected",
+        ));
+    }
+    Ok(columns)
+}
+
+impl Reader {
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Its format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The selected columns.
+    pub fn columns(&self) -> &[ColumnInfo] {
+        &self.columns
+    }
+
+    /// Every column name of the file, selected or not, in file order.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// File size in bytes (for progress display).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn columnar_error(&self, row_group: Option<usize>, message: String) -> Error {
+        Error::Columnar {
+            path: self.path.clone(),
+            row_group,
+            message,
+        }
+    }
+
+    fn next_arrow(&mut self) -> Option<Result<(Option<usize>, RecordBatch)>> {
+        loop {
+            match &mut self.inner {
+                Inner::Parquet {
+                    groups,
+                    file,
+                    batch_rows,
+                    current,
+                } => {
+                    if let Some((group, reader)) = current {
+                        let group = *group;
+                        match reader.next() {
+                            Some(Ok(batch)) => return Some(Ok((Some(group), batch))),
+                            Some(Err(e)) => {
+                                return Some(Err(self.columnar_error(Some(group), e.to_string())))
+                            }
+                            None => *current = None,
+                        }
+                        continue;
+                    }
+                    let group = groups.next()?;
+                    let batch_rows = *batch_rows;
+                    let built = file
+                        .try_clone()
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| e.to_string())
+                        })
+                        .and_then(|b| {
+                            b.with_row_groups(vec![group])
+                                .with_batch_size(batch_rows)
+                                .build()
+                                .map_err(|e| e.to_string())
+                        });
+                    match built {
+                        Ok(reader) => {
+                            if let Inner::Parquet { current, .. } = &mut self.inner {
+                                *current = Some((group, reader));
+                            }
+                        }
+                        Err(message) => {
+                            return Some(Err(self.columnar_error(Some(group), message)))
+                        }
+                    }
+                }
+                Inner::Ipc { reader, index } => {
+                    let i = *index;
+                    *index += 1;
+                    return match reader.next()? {
+                        Ok(batch) => Some(Ok((Some(i), batch))),
+                        Err(e) => Some(Err(self.columnar_error(Some(i), e.to_string()))),
+                    };
+                }
+                Inner::Csv(_) | Inner::Done => return None,
+            }
+        }
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Result<Batch>;
+
+    fn next(&mut self) -> Option<Result<Batch>> {
+        let result = match &mut self.inner {
+            Inner::Done => return None,
+            Inner::Csv(csv) => {
+                let batch = csv.next_batch(&self.columns, self.next_row);
+                match batch {
+                    Ok(Some(b)) => Ok(b),
+                    Ok(None) => {
+                        self.inner = Inner::Done;
+                        return None;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Inner::Parquet { .. } | Inner::Ipc { .. } => match self.next_arrow() {
+                None => {
+                    self.inner = Inner::Done;
+                    return None;
+                }
+                Some(Err(e)) => Err(e),
+                Some(Ok((group, record_batch))) => {
+                    let columns: Result<Vec<ColumnChunk>> = self
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            convert_column(record_batch.column(c.index), c.kind).map_err(|m| {
+                                self.columnar_error(group, format!("column '{}': {m}", c.name))
+                            })
+                        })
+                        .collect();
+                    columns.map(|columns| Batch {
+                        first_row: self.next_row,
+                        rows: record_batch.num_rows(),
+                        columns,
+                        raw: RawBatch::Arrow(record_batch),
+                    })
+                }
+            },
+        };
+        match &result {
+            Ok(b) => self.next_row += b.rows as u64,
+            Err(_) => self.inner = Inner::Done,
+        }
+        Some(result)
+    }
+}

@@ -1,0 +1,404 @@
+//! Fitted profiles: per-column summaries that are small, versioned, and mergeable.
+//!
+//! A [`Profile`] holds for each column: counts (rows, missing, NaN, ±inf), exact moments
+//! (count, mean, sum of squared deviations; merged with Chan et al.'s formulas), min, max, a
+//! [`QuantileSketch`] for numeric columns and exact category counts for categorical ones.
+//! Merging two profiles gives exactly the counts and moments of the concatenated data (up to
+//! floating-point rounding), and quantiles within the sketch's rank-error bound.
+
+use crate::sketch::{QuantileSketch, DEFAULT_K};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// JSON has no NaN or infinity: such values are written as `null` and read back as NaN.
+mod nullable_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// Version written into every profile; readers refuse other versions.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// Exact streaming moments of finite values: count, mean, and `m2 = Σ (x − mean)²`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
+    /// Finite values seen.
+    pub count: u64,
+    /// Their mean.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl Moments {
+    /// Moments of a slice of finite values (two passes: no cancellation).
+    pub fn of(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let m2 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        Self {
+            count: values.len() as u64,
+            mean,
+            m2,
+        }
+    }
+
+    /// Chan, Golub & LeVeque's pairwise combination: the moments of both inputs together.
+    pub fn merge(&self, other: &Moments) -> Moments {
+        if other.count == 0 {
+            return *self;
+        }
+        if self.count == 0 {
+            return *other;
+        }
+        let (na, nb) = (self.count as f64, other.count as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        Moments {
+            count: self.count + other.count,
+            mean: self.mean + delta * nb / n,
+            m2: self.m2 + other.m2 + delta * delta * na * nb / n,
+        }
+    }
+
+    /// Population variance `m2 / n` (what batch normalization divides by).
+    pub fn variance(&self) -> f64 {
+        if self.count == 0 {
+            f64::NAN
+        } else {
+            self.m2 / self.count as f64
+        }
+    }
+
+    /// Sample variance `m2 / (n − 1)`.
+    pub fn sample_variance(&self) -> f64 {
+        if self.count < 2 {
+            f64::NAN
+        } else {
+            self.m2 / (self.count - 1) as f64
+        }
+    }
+}
+
+/// Non-finite values seen in a numeric column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonFinite {
+    /// NaN values.
+    pub nan: u64,
+    /// `+inf` values (including numbers too large for `f64`, such as `1e400`).
+    pub pos_inf: u64,
+    /// `-inf` values.
+    pub neg_inf: u64,
+}
+
+impl NonFinite {
+    /// All non-finite values.
+    pub fn total(&self) -> u64 {
+        self.nan + self.pos_inf + self.neg_inf
+    }
+}
+
+/// Summary of a numeric column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NumericSummary {
+    /// Exact moments of the finite values.
+    pub moments: Moments,
+    /// Population variance of the finite values (`m2 / n`), for readers of the JSON.
+    #[serde(with = "nullable_f64")]
+    pub variance: f64,
+    /// Sample variance (`m2 / (n − 1)`).
+    #[serde(with = "nullable_f64")]
+    pub sample_variance: f64,
+    /// NaN and infinities (not in the moments or the sketch).
+    pub non_finite: NonFinite,
+    /// Smallest finite value.
+    #[serde(with = "nullable_f64")]
+    pub min: f64,
+    /// Largest finite value.
+    #[serde(with = "nullable_f64")]
+    pub max: f64,
+    /// Quantile sketch of the finite values.
+    pub sketch: QuantileSketch,
+    /// Reported rank-error bound of the sketch (0 when exact).
+    pub sketch_rank_error: f64,
+    /// Deciles estimated from the sketch (the bins PSI uses), for reading.
+    pub deciles: Vec<f64>,
+}
+
+/// Summary of a categorical column: exact counts per category.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalSummary {
+    /// Count per category label.
+    pub counts: BTreeMap<String, u64>,
+}
+
+/// What a column holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ColumnSummary {
+    /// Numbers.
+    Numeric(NumericSummary),
+    /// Categories.
+    Categorical(CategoricalSummary),
+}
+
+/// The profile of one column.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    /// Column name.
+    pub name: String,
+    /// Rows seen (values, missing, and non-finite alike).
+    pub rows: u64,
+    /// Missing values (empty fields, nulls).
+    pub missing: u64,
+    /// The summary.
+    #[serde(flatten)]
+    pub summary: ColumnSummary,
+}
+
+/// The profile of a dataset: one [`ColumnProfile`] per column, in file order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Always [`PROFILE_VERSION`].
+    pub normshift_profile: u32,
+    /// Data files summarized (merges list all of them).
+    pub sources: Vec<String>,
+    /// Rows summarized.
+    pub rows: u64,
+    /// The columns.
+    pub columns: Vec<ColumnProfile>,
+}
+
+/// Builds a column's summary incrementally from batches.
+#[derive(Clone, Debug)]
+pub struct ColumnBuilder {
+    profile: ColumnProfile,
+}
+
+impl ColumnBuilder {
+    /// A numeric column with sketch parameter `k`.
+    pub fn numeric(name: impl Into<String>, k: u32) -> Self {
+        Self::new(
+            name,
+            ColumnSummary::Numeric(NumericSummary {
+                moments: Moments::default(),
+                variance: f64::NAN,
+                sample_variance: f64::NAN,
+                non_finite: NonFinite::default(),
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                sketch: QuantileSketch::new(k),
+                sketch_rank_error: 0.0,
+                deciles: Vec::new(),
+            }),
+        )
+    }
+
+    /// A categorical column.
+    pub fn categorical(name: impl Into<String>) -> Self {
+        Self::new(
+            name,
+            ColumnSummary::Categorical(CategoricalSummary::default()),
+        )
+    }
+
+    fn new(name: impl Into<String>, summary: ColumnSummary) -> Self {
+        Self {
+            profile: ColumnProfile {
+                name: name.into(),
+                rows: 0,
+                missing: 0,
+                summary,
+            },
+        }
+    }
+
+    /// Adds numeric values; `valid[i] == false` marks a missing value.
+    pub fn add_numeric(&mut self, values: &[f64], valid: Option<&[bool]>) -> Result<()> {
+        let ColumnSummary::Numeric(s) = &mut self.profile.summary else {
+            return Err(Error::NotConfigured(
+                "numbers added to a categorical column",
+            ));
+        };
+        let mut finite = Vec::with_capacity(values.len());
+        for (i, &v) in values.iter().enumerate() {
+            if valid.is_some_and(|m| !m[i]) {
+                self.profile.missing += 1;
+            } else if v.is_finite() {
+                finite.push(v);
+            } else if v.is_nan() {
+                s.non_finite.nan += 1;
+            } else if v > 0.0 {
+                s.non_finite.pos_inf += 1;
+            } else {
+                s.non_finite.neg_inf += 1;
+            }
+        }
+        self.profile.rows += values.len() as u64;
+        s.moments = s.moments.merge(&Moments::of(&finite));
+        for &v in &finite {
+            s.min = s.min.min(v);
+            s.max = s.max.max(v);
+        }
+        s.sketch.extend(finite);
+        Ok(())
+    }
+
+    /// Adds category labels; `None` is missing.
+    pub fn add_categorical<S: AsRef<str>>(&mut self, labels: &[Option<S>]) -> Result<()> {
+        let ColumnSummary::Categorical(s) = &mut self.profile.summary else {
+            return Err(Error::NotConfigured("categories added to a numeric column"));
+        };
+        self.profile.rows += labels.len() as u64;
+        for label in labels {
+            match label {
+                Some(l) => *s.counts.entry(l.as_ref().to_owned()).or_insert(0) += 1,
+                None => self.profile.missing += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished column profile.
+    pub fn finish(mut self) -> ColumnProfile {
+        refresh(&mut self.profile);
+        self.profile
+    }
+}
+
+/// Recomputes the derived fields (variances, deciles, error bound) after building or merging.
+fn refresh(column: &mut ColumnProfile) {
+    if let ColumnSummary::Numeric(s) = &mut column.summary {
+        s.variance = s.moments.variance();
+        s.sample_variance = s.moments.sample_variance();
+        s.sketch_rank_error = s.sketch.rank_error();
+        s.deciles = if s.moments.count == 0 {
+            Vec::new()
+        } else {
+            (1..10)
+                .map(|i| s.sketch.quantile(i as f64 / 10.0))
+                .collect()
+        };
+    }
+}
+
+impl Profile {
+    /// A profile from finished columns.
+    pub fn new(sources: Vec<String>, rows: u64, columns: Vec<ColumnProfile>) -> Self {
+        Self {
+            normshift_profile: PROFILE_VERSION,
+            sources,
+            rows,
+            columns,
+        }
+    }
+
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&ColumnProfile> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Parses a profile from JSON, refusing other versions.
+    pub fn from_json(text: &str) -> std::result::Result<Profile, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        match value.get("normshift_profile").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(PROFILE_VERSION) => {}
+            Some(v) => return Err(format!("profile version {v} is not supported (this normshift reads version {PROFILE_VERSION})")),
+            None => return Err("not a normshift profile (no \"normshift_profile\" version field)".into()),
+        }
+        serde_json::from_value(value).map_err(|e| format!("malformed profile: {e}"))
+    }
+
+    /// The profile as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("profiles serialize")
+    }
+
+    /// The profile of the concatenation of both datasets: columns matched by name and kind.
+    pub fn merge(&self, other: &Profile) -> std::result::Result<Profile, String> {
+        let names = |p: &Profile| p.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        if names(self) != names(other) {
+            return Err(format!(
+                "the profiles have different columns: {:?} vs {:?}",
+                names(self),
+                names(other)
+            ));
+        }
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for (a, b) in self.columns.iter().zip(&other.columns) {
+            let summary = match (&a.summary, &b.summary) {
+                (ColumnSummary::Numeric(x), ColumnSummary::Numeric(y)) => {
+                    if x.sketch.k() != y.sketch.k() {
+                        return Err(format!(
+                            "column '{}': sketches of different k ({} and {})",
+                            a.name,
+                            x.sketch.k(),
+                            y.sketch.k()
+                        ));
+                    }
+                    let mut sketch = x.sketch.clone();
+                    sketch.merge(&y.sketch);
+                    ColumnSummary::Numeric(NumericSummary {
+                        moments: x.moments.merge(&y.moments),
+                        non_finite: NonFinite {
+                            nan: x.non_finite.nan + y.non_finite.nan,
+                            pos_inf: x.non_finite.pos_inf + y.non_finite.pos_inf,
+                            neg_inf: x.non_finite.neg_inf + y.non_finite.neg_inf,
+                        },
+                        min: x.min.min(y.min),
+                        max: x.max.max(y.max),
+                        sketch,
+                        variance: f64::NAN,
+                        sample_variance: f64::NAN,
+                        sketch_rank_error: 0.0,
+                        deciles: Vec::new(),
+                    })
+                }
+                (ColumnSummary::Categorical(x), ColumnSummary::Categorical(y)) => {
+                    let mut counts = x.counts.clone();
+                    for (k, v) in &y.counts {
+                        *counts.entry(k.clone()).or_insert(0) += v;
+                    }
+                    ColumnSummary::Categorical(CategoricalSummary { counts })
+                }
+                _ => {
+                    return Err(format!(
+                        "column '{}' is numeric in one profile and categorical in the other",
+                        a.name
+                    ))
+                }
+            };
+            let mut column = ColumnProfile {
+                name: a.name.clone(),
+                rows: a.rows + b.rows,
+                missing: a.missing + b.missing,
+                summary,
+            };
+            refresh(&mut column);
+            columns.push(column);
+        }
+        let sources = self.sources.iter().chain(&other.sources).cloned().collect();
+        Ok(Profile::new(sources, self.rows + other.rows, columns))
+    }
+}
+
+/// The default sketch parameter for new profiles.
+pub fn default_sketch_k() -> u32 {
+    DEFAULT_K
+}
