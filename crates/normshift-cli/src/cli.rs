@@ -35,6 +35,37 @@ pub enum Command {
     /// Merge profiles of shards into the profile of their concatenation.
     #[command(after_help = "Example:\n  normshift merge p0.json p1.json p2.json -o all.json")]
     Merge(MergeArgs),
+    /// Normalize numeric columns with a profile's statistics (inference mode) or the data's own (--adapt).
+    #[command(
+        after_help = "Examples:\n  normshift normalize deploy.csv --profile train.json -o deploy.normalized.csv\n  normshift normalize deploy.parquet --adapt -o deploy.adapted.parquet\n\nOther columns pass through unchanged. The output is written to a temporary file and renamed into place; it may not be an input."
+    )]
+    Normalize(NormalizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NormalizeArgs {
+    /// The data file (CSV, Parquet, Arrow IPC); the output has the same format.
+    pub data: PathBuf,
+    /// Reference profile (from `normshift fit`) whose means and variances are used.
+    #[arg(long, required_unless_present = "adapt")]
+    pub profile: Option<PathBuf>,
+    /// Use the data's own statistics instead (AdaBN: the seed's re-normalization of deployment data).
+    #[arg(long)]
+    pub adapt: bool,
+    /// Where to write the normalized file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Scale applied after normalizing.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub gamma: f64,
+    /// Shift applied after scaling.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub beta: f64,
+    /// Added to the variance before the square root.
+    #[arg(long, default_value_t = 1e-5)]
+    pub eps: f64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 }
 
 /// How to read data files.

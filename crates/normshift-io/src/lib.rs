@@ -24,6 +24,7 @@ mod error;
 mod fit;
 mod output;
 mod reader;
+mod writer;
 
 pub use error::{Error, Result};
 pub use fit::fit_profile;
@@ -31,3 +32,4 @@ pub use output::{check_not_input, AtomicFile};
 pub use reader::{
     open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,
 };
+pub use writer::{BatchWriter, Replacement};

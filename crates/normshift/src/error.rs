@@ -89,6 +89,12 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// A column has no finite values to take statistics from.
+    #[error("column '{column}' has no finite values: there are no statistics to normalize with")]
+    NoStatistics {
+        /// The column.
+        column: String,
+    },
     /// No values were given.
     #[error("no values given: batch normalization needs at least one value")]
     NoValues,

@@ -28,6 +28,7 @@ pub mod demo;
 mod error;
 pub mod profile;
 pub mod sketch;
+pub mod standardize;
 mod walkthrough;
 
 pub use batch_norm::{

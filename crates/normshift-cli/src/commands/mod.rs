@@ -5,6 +5,7 @@ mod demo;
 mod explain;
 pub mod fit;
 mod merge;
+mod normalize;
 
 use crate::cli::Command;
 use crate::printer::Printer;
@@ -16,5 +17,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Demo => demo::run(printer),
         Command::Fit(args) => fit::run(args, printer),
         Command::Merge(args) => merge::run(args, printer),
+        Command::Normalize(args) => normalize::run(args, printer),
     }
 }

@@ -1,0 +1,122 @@
+use crate::cli::NormalizeArgs;
+use crate::input::{load_profile, read_options};
+use crate::printer::{fixed3, Printer, Report};
+use normshift::standardize::Standardizer;
+use normshift_io::{BatchWriter, ColumnChunk, Format, Replacement};
+use serde::Serialize;
+use std::fmt::Write;
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct NormalizeReport {
+    output: String,
+    rows: u64,
+    statistics: &'static str,
+    standardizer: Standardizer,
+}
+
+pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let options = read_options(&args.read)?;
+    let mut inputs = vec![args.data.as_path()];
+    if let Some(p) = &args.profile {
+        inputs.push(p.as_path());
+    }
+    normshift_io::check_not_input(&args.output, &inputs)?;
+    let input_format = normshift_io::open(&args.data, &options)?.format();
+    if let Some(out_format) = Format::from_path(&args.output) {
+        if out_format != input_format {
+            anyhow::bail!("{}: the output must have the input's format ({input_format:?}); converting formats is not supported", args.output.display());
+        }
+    }
+
+    let profile = if args.adapt {
+        // The data's own statistics: one pass to measure, one to normalize.
+        let mut reader = normshift_io::open(&args.data, &options)?;
+        let bar = printer.progress("measuring");
+        let profile =
+            normshift_io::fit_profile(&mut reader, 8, &mut |rows| bar.set_position(rows))?;
+        bar.finish_and_clear();
+        profile
+    } else {
+        load_profile(
+            args.profile
+                .as_deref()
+                .expect("clap requires --profile without --adapt"),
+        )?
+    };
+    let mut reader = normshift_io::open(&args.data, &options)?;
+    let names: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
+    let standardizer =
+        Standardizer::from_profile(&profile, Some(&names), args.eps, args.gamma, args.beta)?;
+    if standardizer.columns.is_empty() {
+        anyhow::bail!(
+            "{}: none of its numeric columns is in the profile",
+            args.data.display()
+        );
+    }
+
+    let mut writer = BatchWriter::create(&args.output, input_format, reader.header())?;
+    let columns = reader.columns().to_vec();
+    let bar = printer.progress("normalizing");
+    let mut rows = 0u64;
+    for batch in reader.by_ref() {
+        let batch = batch?;
+        let mut replacements = Vec::new();
+        for (info, chunk) in columns.iter().zip(&batch.columns) {
+            if let (Some(stats), ColumnChunk::Numeric { values, valid }) =
+                (standardizer.column(&info.name), chunk)
+            {
+                let mut values = values.clone();
+                standardizer.apply(stats, &mut values)?;
+                replacements.push(Replacement {
+                    index: info.index,
+                    values,
+                    valid: valid.clone(),
+                });
+            }
+        }
+        writer.write(&batch, &replacements)?;
+        rows += batch.rows as u64;
+        bar.set_position(rows);
+    }
+    bar.finish_and_clear();
+    writer.finish()?;
+    let statistics = if args.adapt {
+        "the data's own (adapted)"
+    } else {
+        "the reference profile's"
+    };
+    printer.report(&NormalizeReport {
+        output: args.output.display().to_string(),
+        rows,
+        statistics,
+        standardizer,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+impl Report for NormalizeReport {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        writeln!(
+            out,
+            "{} rows written to {}, normalized with {} statistics",
+            self.rows, self.output, self.statistics
+        )?;
+        writeln!(
+            out,
+            "(y = (x - mean) / sqrt(variance + {}) * {} + {})\n",
+            self.standardizer.eps, self.standardizer.gamma, self.standardizer.beta
+        )?;
+        writeln!(out, "{:<24} {:>14} {:>14}", "column", "mean", "std")?;
+        for c in &self.standardizer.columns {
+            writeln!(
+                out,
+                "{:<24} {:>14} {:>14}",
+                c.name,
+                fixed3(c.mean),
+                fixed3(c.variance.sqrt())
+            )?;
+        }
+        Ok(())
+    }
+}

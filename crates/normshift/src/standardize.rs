@@ -1,0 +1,105 @@
+//! Normalizing columns with fixed statistics: batch normalization in inference mode, per
+//! column of a table.
+
+use crate::profile::{ColumnSummary, Profile};
+use crate::{Error, Result};
+use normshift_kernels::{self as kernels, Affine, Dims};
+use serde::Serialize;
+
+/// The statistics one column is normalized with.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ColumnStatistics {
+    /// Column name.
+    pub name: String,
+    /// Mean subtracted.
+    pub mean: f64,
+    /// Population variance (`m2 / n`) divided by, after adding eps.
+    pub variance: f64,
+}
+
+/// `y = (x − mean) / sqrt(variance + eps) · gamma + beta` for chosen columns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Standardizer {
+    /// Per-column statistics.
+    pub columns: Vec<ColumnStatistics>,
+    /// Epsilon (> 0).
+    pub eps: f64,
+    /// Scale.
+    pub gamma: f64,
+    /// Shift.
+    pub beta: f64,
+}
+
+impl Standardizer {
+    /// Statistics of every numeric column of `profile` named in `columns` (all numeric columns
+    /// when `columns` is `None`). Refuses columns without finite values.
+    pub fn from_profile(
+        profile: &Profile,
+        columns: Option<&[String]>,
+        eps: f64,
+        gamma: f64,
+        beta: f64,
+    ) -> Result<Self> {
+        if !(eps.is_finite() && eps > 0.0) {
+            return Err(Error::InvalidEps(eps));
+        }
+        for (what, value) in [("gamma", gamma), ("beta", beta)] {
+            if !value.is_finite() {
+                return Err(Error::InvalidParameter {
+                    what,
+                    index: 0,
+                    value,
+                    reason: "must be finite",
+                });
+            }
+        }
+        let mut out = Vec::new();
+        for column in &profile.columns {
+            if columns.is_some_and(|names| !names.contains(&column.name)) {
+                continue;
+            }
+            if let ColumnSummary::Numeric(s) = &column.summary {
+                if s.moments.count == 0 {
+                    return Err(Error::NoStatistics {
+                        column: column.name.clone(),
+                    });
+                }
+                out.push(ColumnStatistics {
+                    name: column.name.clone(),
+                    mean: s.moments.mean,
+                    variance: s.moments.variance(),
+                });
+            }
+        }
+        Ok(Self {
+            columns: out,
+            eps,
+            gamma,
+            beta,
+        })
+    }
+
+    /// The statistics for `name`, if it is normalized.
+    pub fn column(&self, name: &str) -> Option<&ColumnStatistics> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Normalizes `values` of column `stats` in place (NaN stays NaN).
+    pub fn apply(&self, stats: &ColumnStatistics, values: &mut [f64]) -> Result<()> {
+        let input = values.to_vec();
+        let affine = Affine {
+            gamma: &[self.gamma],
+            beta: &[self.beta],
+        };
+        kernels::forward_eval(
+            &input,
+            Dims::new(values.len(), 1, 1),
+            &[stats.mean],
+            &[stats.variance],
+            Some(affine),
+            self.eps,
+            values,
+        )?;
+        Ok(())
+    }
+}
