@@ -43,17 +43,18 @@ pub struct Moments {
 }
 
 impl Moments {
-    /// Moments of a slice of finite values (two passes: no cancellation).
+    /// Moments of a slice of finite values: two passes over deviations from the first value,
+    /// so a large common offset (`1e8 + noise`) costs no precision in the mean or `m2`.
     pub fn of(values: &[f64]) -> Self {
-        if values.is_empty() {
+        let Some(&shift) = values.first() else {
             return Self::default();
-        }
+        };
         let n = values.len() as f64;
-        let mean = values.iter().sum::<f64>() / n;
-        let m2 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        let mean_dev = values.iter().map(|v| v - shift).sum::<f64>() / n;
+        let m2 = values.iter().map(|v| (v - shift - mean_dev).powi(2)).sum();
         Self {
             count: values.len() as u64,
-            mean,
+            mean: shift + mean_dev,
             m2,
         }
     }

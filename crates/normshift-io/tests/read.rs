@@ -1,0 +1,274 @@
+//! Readers on good, odd and hostile files.
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use normshift_io::{open, ColumnChunk, ColumnKind, Error, ReadOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn read_all(path: &Path, options: &ReadOptions) -> Result<Vec<ColumnChunk>, Error> {
+    let reader = open(path, options)?;
+    let mut columns: Vec<ColumnChunk> = Vec::new();
+    for batch in reader {
+        let batch = batch?;
+        if columns.is_empty() {
+            columns = batch.columns;
+            continue;
+        }
+        for (acc, chunk) in columns.iter_mut().zip(batch.columns) {
+            match (acc, chunk) {
+                (
+                    ColumnChunk::Numeric { values, valid },
+                    ColumnChunk::Numeric {
+                        values: v,
+                        valid: m,
+                    },
+                ) => {
+                    let n = values.len();
+                    let old = valid.take().unwrap_or_else(|| vec![true; n]);
+                    let new = m.unwrap_or_else(|| vec![true; v.len()]);
+                    values.extend(v);
+                    let all: Vec<bool> = old.into_iter().chain(new).collect();
+                    *valid = if all.iter().all(|&b| b) {
+                        None
+                    } else {
+                        Some(all)
+                    };
+                }
+                (ColumnChunk::Categorical(a), ColumnChunk::Categorical(b)) => a.extend(b),
+                _ => panic!("kinds changed between batches"),
+            }
+        }
+    }
+    Ok(columns)
+}
+
+fn err(path: &Path, options: &ReadOptions) -> String {
+    read_all(path, options).unwrap_err().to_string()
+}
+
+#[test]
+fn csv_kinds_missing_and_special_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "a.csv",
+        b"x,y,z\n1,a,1e400\n,b,NaN\n-0,NA,-inf\n2.5,c,\n",
+    );
+    let reader = open(&p, &ReadOptions::default()).unwrap();
+    let kinds: Vec<ColumnKind> = reader.columns().iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ColumnKind::Numeric,
+            ColumnKind::Categorical,
+            ColumnKind::Numeric
+        ]
+    );
+    let cols = read_all(
+        &p,
+        &ReadOptions {
+            batch_rows: 3,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    let ColumnChunk::Numeric { values, valid } = &cols[0] else {
+        panic!()
+    };
+    assert_eq!(valid.as_deref(), Some(&[true, false, true, true][..]));
+    assert_eq!((values[0], values[3]), (1.0, 2.5));
+    assert!(values[2] == 0.0 && values[2].is_sign_negative());
+    assert_eq!(
+        cols[1],
+        ColumnChunk::Categorical(vec![
+            Some("a".into()),
+            Some("b".into()),
+            None,
+            Some("c".into())
+        ])
+    );
+    let ColumnChunk::Numeric { values, valid } = &cols[2] else {
+        panic!()
+    };
+    assert_eq!(values[0], f64::INFINITY);
+    assert!(values[1].is_nan());
+    assert_eq!(values[2], f64::NEG_INFINITY);
+    assert_eq!(valid.as_deref(), Some(&[true, true, true, false][..]));
+}
+
+#[test]
+fn csv_errors_name_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = ReadOptions {
+        infer_rows: 2,
+        ..ReadOptions::default()
+    };
+    // A quoted newline makes the record after it start one line later than its row number.
+    let p = write(
+        &dir,
+        "late.csv",
+        b"n,s\n1,\"two\nlines\"\n2,x\n3,y\nthree,z\n",
+    );
+    let e = err(&p, &opts);
+    assert!(e.ends_with("late.csv: line 6, column 'n': 'three' is not a number, but the column looked numeric in its first rows; read it as categories with --categorical 'n'"), "{e}");
+    let p = write(&dir, "ragged.csv", b"a,b\n1,2\n3\n");
+    assert!(
+        err(&p, &opts).ends_with("ragged.csv: line 3: this row has 1 fields but the header has 2")
+    );
+    let p = write(&dir, "bad-utf8.csv", b"a,b\n1,ok\n2,\xff\xfe\n");
+    assert!(
+        err(&p, &opts).ends_with("bad-utf8.csv: line 3, column 'b': field 2 is not valid UTF-8")
+    );
+    let p = write(&dir, "empty.csv", b"");
+    assert!(err(&p, &opts)
+        .ends_with("empty.csv: the file is empty: expected a header row naming the columns"));
+    let p = write(&dir, "dup.csv", b"a,b,a\n1,2,3\n");
+    assert!(err(&p, &opts)
+        .ends_with("dup.csv: column name 'a' appears more than once; names must be unique"));
+    let p = write(&dir, "ok.csv", b"a,b\n1,2\n");
+    let e = err(
+        &p,
+        &ReadOptions {
+            columns: Some(vec!["c".into()]),
+            ..ReadOptions::default()
+        },
+    );
+    assert!(
+        e.ends_with("ok.csv: no column named 'c' (columns: a, b)"),
+        "{e}"
+    );
+    let e = err(&dir.path().join("missing.csv"), &opts);
+    assert!(e.contains("missing.csv: No such file"), "{e}");
+}
+
+#[test]
+fn csv_header_only_bom_and_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "h.csv", b"a,b\n");
+    assert!(read_all(&p, &ReadOptions::default()).unwrap().is_empty());
+    let p = write(&dir, "bom.csv", "\u{feff}size,kind\n1,x\n".as_bytes());
+    let reader = open(&p, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.columns()[0].name, "size");
+    let opts = ReadOptions {
+        exclude: vec!["kind".into()],
+        categorical: vec![],
+        ..ReadOptions::default()
+    };
+    assert_eq!(open(&p, &opts).unwrap().columns().len(), 1);
+    let opts = ReadOptions {
+        categorical: vec!["size".into()],
+        ..ReadOptions::default()
+    };
+    assert_eq!(
+        open(&p, &opts).unwrap().columns()[0].kind,
+        ColumnKind::Categorical
+    );
+    let p = write(&dir, "t.tsv", b"a\tb\n1\t2\n");
+    assert_eq!(
+        open(&p, &ReadOptions::default()).unwrap().columns().len(),
+        2
+    );
+}
+
+fn sample_batch() -> RecordBatch {
+    let x: ArrayRef = Arc::new(Float64Array::from(vec![
+        Some(1.0),
+        None,
+        Some(f64::NAN),
+        Some(4.0),
+    ]));
+    let n: ArrayRef = Arc::new(Int64Array::from(vec![10, 20, 30, 40]));
+    let s: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("u"),
+        Some("v"),
+        None,
+        Some("u"),
+    ]));
+    RecordBatch::try_from_iter([("x", x), ("n", n), ("s", s)]).unwrap()
+}
+
+#[test]
+fn parquet_row_groups_nulls_and_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(3))
+        .build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(file, sample_batch().schema(), Some(props)).unwrap();
+    w.write(&sample_batch()).unwrap();
+    w.write(&sample_batch()).unwrap();
+    w.close().unwrap();
+    let cols = read_all(
+        &path,
+        &ReadOptions {
+            batch_rows: 2,
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap();
+    let ColumnChunk::Numeric { values, valid } = &cols[0] else {
+        panic!()
+    };
+    assert_eq!(values.len(), 8);
+    assert_eq!(valid.as_ref().unwrap().iter().filter(|v| !**v).count(), 2);
+    assert_eq!(
+        cols[1],
+        ColumnChunk::Numeric {
+            values: vec![10.0, 20.0, 30.0, 40.0, 10.0, 20.0, 30.0, 40.0],
+            valid: None
+        }
+    );
+    let ColumnChunk::Categorical(labels) = &cols[2] else {
+        panic!()
+    };
+    assert_eq!(labels[2], None);
+
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = write(&dir, "cut.parquet", &bytes[..bytes.len() / 2]);
+    let e = err(&cut, &ReadOptions::default());
+    assert!(
+        e.starts_with(&format!("{}: not a readable Parquet file", cut.display())),
+        "{e}"
+    );
+    let garbage = write(&dir, "g.parquet", b"this is not parquet at all, just text");
+    assert!(err(&garbage, &ReadOptions::default()).contains("not a readable Parquet file"));
+}
+
+#[test]
+fn arrow_ipc_files_read_like_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.arrow");
+    let file = std::fs::File::create(&path).unwrap();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(file, &sample_batch().schema()).unwrap();
+    w.write(&sample_batch()).unwrap();
+    w.finish().unwrap();
+    let cols = read_all(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(cols.len(), 3);
+    assert_eq!(
+        cols[1],
+        ColumnChunk::Numeric {
+            values: vec![10.0, 20.0, 30.0, 40.0],
+            valid: None
+        }
+    );
+}
+
+#[test]
+fn unknown_extension_asks_for_a_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "data.bin", b"a\n1\n");
+    assert!(err(&p, &ReadOptions::default()).contains("cannot tell the format from the extension"));
+    let opts = ReadOptions {
+        format: Some(normshift_io::Format::Csv),
+        ..ReadOptions::default()
+    };
+    assert!(read_all(&p, &opts).is_ok());
+}

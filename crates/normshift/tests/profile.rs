@@ -1,0 +1,219 @@
+//! Profiles: exact moments, merge = concatenation, sketch accuracy, JSON round trip.
+
+use normshift::profile::{ColumnBuilder, ColumnSummary, Moments, NumericSummary, Profile};
+use normshift::sketch::QuantileSketch;
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn numeric(profile_column: &normshift::profile::ColumnProfile) -> &NumericSummary {
+    match &profile_column.summary {
+        ColumnSummary::Numeric(s) => s,
+        other => panic!("not numeric: {other:?}"),
+    }
+}
+
+fn profile_of(values: &[f64], labels: &[Option<&str>]) -> Profile {
+    let mut x = ColumnBuilder::numeric("x", 200);
+    // Feed in uneven batches, as a reader would.
+    for chunk in values.chunks(777) {
+        x.add_numeric(chunk, None).unwrap();
+    }
+    let mut c = ColumnBuilder::categorical("c");
+    c.add_categorical(labels).unwrap();
+    Profile::new(
+        vec!["test".into()],
+        values.len() as u64,
+        vec![x.finish(), c.finish()],
+    )
+}
+
+#[test]
+fn seed_house_sizes_profile() {
+    let p = profile_of(&normshift::data::HOUSE_SIZES_TRAIN, &[Some("a"); 5]);
+    let s = numeric(&p.columns[0]);
+    assert_eq!(s.moments.mean, 1700.0);
+    assert_eq!(s.variance, 20000.0);
+    assert_eq!(s.sample_variance, 25000.0);
+    assert_eq!((s.min, s.max), (1500.0, 1900.0));
+    assert!(s.sketch.is_exact());
+    assert_eq!(s.sketch.quantile(0.5), 1700.0);
+}
+
+#[test]
+fn missing_and_non_finite_are_counted_not_dropped() {
+    let mut b = ColumnBuilder::numeric("x", 200);
+    b.add_numeric(
+        &[1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, 3.0],
+        Some(&[true, true, true, true, false, true]),
+    )
+    .unwrap();
+    let col = b.finish();
+    let s = numeric(&col);
+    assert_eq!((col.rows, col.missing), (6, 1));
+    assert_eq!(
+        (s.non_finite.nan, s.non_finite.pos_inf, s.non_finite.neg_inf),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        s.moments,
+        Moments {
+            count: 2,
+            mean: 2.0,
+            m2: 2.0
+        }
+    );
+}
+
+#[test]
+fn merge_equals_profile_of_concatenation() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let a: Vec<f64> = (0..5000).map(|_| 1e6 + rng.gen::<f64>()).collect();
+    let b: Vec<f64> = (0..3001).map(|_| 1e6 + 2.0 * rng.gen::<f64>()).collect();
+    let la: Vec<Option<&str>> = (0..a.len())
+        .map(|i| [Some("x"), Some("y"), None][i % 3])
+        .collect();
+    let lb: Vec<Option<&str>> = (0..b.len())
+        .map(|i| [Some("y"), Some("z")][i % 2])
+        .collect();
+    let merged = profile_of(&a, &la).merge(&profile_of(&b, &lb)).unwrap();
+    let whole: Vec<f64> = a.iter().chain(&b).copied().collect();
+    let labels: Vec<Option<&str>> = la.iter().chain(&lb).copied().collect();
+    let direct = profile_of(&whole, &labels);
+    let (m, d) = (numeric(&merged.columns[0]), numeric(&direct.columns[0]));
+    assert_eq!(m.moments.count, d.moments.count);
+    assert!((m.moments.mean - d.moments.mean).abs() <= 1e-15 * d.moments.mean);
+    assert!(
+        (m.moments.m2 - d.moments.m2).abs() <= 1e-10 * d.moments.m2,
+        "{} vs {}",
+        m.moments.m2,
+        d.moments.m2
+    );
+    assert_eq!((m.min, m.max), (d.min, d.max));
+    assert_eq!(
+        merged.columns[1], direct.columns[1],
+        "categorical counts are exact"
+    );
+    assert_eq!(merged.rows, 8001);
+    // Quantiles within the sketch bound of the truth.
+    let mut sorted = whole.clone();
+    sorted.sort_by(f64::total_cmp);
+    let eps = m.sketch.rank_error();
+    for q in [0.05, 0.25, 0.5, 0.75, 0.95] {
+        let estimate = m.sketch.quantile(q);
+        let rank = sorted.partition_point(|&v| v <= estimate) as f64 / sorted.len() as f64;
+        assert!((rank - q).abs() <= eps, "q {q}: rank {rank}, bound {eps}");
+    }
+}
+
+#[test]
+fn merge_is_associative_for_counts_and_moments() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let parts: Vec<Vec<f64>> = (0..3)
+        .map(|k| {
+            (0..1000 + k * 37)
+                .map(|_| rng.gen::<f64>() * 10.0)
+                .collect()
+        })
+        .collect();
+    let ps: Vec<Profile> = parts
+        .iter()
+        .map(|p| profile_of(p, &vec![Some("a"); p.len()]))
+        .collect();
+    let left = ps[0].merge(&ps[1]).unwrap().merge(&ps[2]).unwrap();
+    let right = ps[0].merge(&ps[1].merge(&ps[2]).unwrap()).unwrap();
+    let (l, r) = (numeric(&left.columns[0]), numeric(&right.columns[0]));
+    assert_eq!(l.moments.count, r.moments.count);
+    assert!((l.moments.mean - r.moments.mean).abs() <= 1e-14 * l.moments.mean.abs());
+    assert!((l.moments.m2 - r.moments.m2).abs() <= 1e-12 * l.moments.m2);
+    assert_eq!(left.columns[1], right.columns[1]);
+}
+
+#[test]
+fn merge_refuses_mismatched_profiles() {
+    let a = profile_of(&[1.0, 2.0], &[Some("a"), Some("b")]);
+    let mut b = a.clone();
+    b.columns.swap(0, 1);
+    assert!(a.merge(&b).unwrap_err().contains("different columns"));
+}
+
+#[test]
+fn sketch_cdf_error_stays_within_its_reported_bound() {
+    // Worst CDF error over whole distributions, seeded streams of several shapes and orders.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let n = 200_000;
+    let streams: Vec<(&str, Vec<f64>)> = vec![
+        ("uniform", (0..n).map(|_| rng.gen::<f64>()).collect()),
+        ("sorted", (0..n).map(|i| i as f64).collect()),
+        ("reversed", (0..n).rev().map(|i| i as f64).collect()),
+        (
+            "heavy tail",
+            (0..n).map(|_| 1.0 / (1e-9 + rng.gen::<f64>())).collect(),
+        ),
+        (
+            "offset 1e8",
+            (0..n).map(|_| 1e8 + rng.gen::<f64>() * 1e-3).collect(),
+        ),
+    ];
+    for (name, values) in streams {
+        let mut sketch = QuantileSketch::new(200);
+        sketch.extend(values.iter().copied());
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let mut worst = 0.0f64;
+        for i in (0..n).step_by(997) {
+            let x = sorted[i];
+            let truth = sorted.partition_point(|&v| v <= x) as f64 / n as f64;
+            worst = worst.max((sketch.cdf(x) - truth).abs());
+        }
+        assert!(
+            worst <= sketch.rank_error(),
+            "{name}: worst CDF error {worst} > bound {}",
+            sketch.rank_error()
+        );
+        assert!(
+            sketch.weighted_items().len() < 1000,
+            "{name}: sketch too large"
+        );
+    }
+}
+
+#[test]
+fn json_round_trip_is_exact_including_empty_columns() {
+    let mut empty = ColumnBuilder::numeric("empty", 200);
+    empty
+        .add_numeric(&[0.0, 0.0], Some(&[false, false]))
+        .unwrap();
+    let mut p = profile_of(
+        &[0.1, 0.2, 0.30000000000000004],
+        &[Some("é"), None, Some("a,b")],
+    );
+    p.columns.push(empty.finish());
+    let text = p.to_json();
+    let back = Profile::from_json(&text).unwrap();
+    assert_eq!(back.columns[0], p.columns[0]);
+    assert_eq!(back.columns[1], p.columns[1]);
+    assert!(numeric(&back.columns[2]).variance.is_nan());
+    assert_eq!(back.to_json(), text);
+    assert!(Profile::from_json("{\"normshift_profile\": 99}")
+        .unwrap_err()
+        .contains("version 99"));
+    assert!(Profile::from_json("[1, 2")
+        .unwrap_err()
+        .contains("not valid JSON"));
+    assert!(Profile::from_json("{}")
+        .unwrap_err()
+        .contains("not a normshift profile"));
+}
+
+proptest! {
+    #[test]
+    fn chan_merge_matches_two_pass(a in proptest::collection::vec(-1e6f64..1e6, 0..50), b in proptest::collection::vec(-1e6f64..1e6, 0..50)) {
+        let merged = Moments::of(&a).merge(&Moments::of(&b));
+        let whole: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let direct = Moments::of(&whole);
+        prop_assert_eq!(merged.count, direct.count);
+        prop_assert!((merged.mean - direct.mean).abs() <= 1e-9 * (1.0 + direct.mean.abs()));
+        prop_assert!((merged.m2 - direct.m2).abs() <= 1e-9 * (1.0 + direct.m2));
+    }
+}
