@@ -40,6 +40,59 @@ pub enum Command {
         after_help = "Examples:\n  normshift normalize deploy.csv --profile train.json -o deploy.normalized.csv\n  normshift normalize deploy.parquet --adapt -o deploy.adapted.parquet\n\nOther columns pass through unchanged. The output is written to a temporary file and renamed into place; it may not be an input."
     )]
     Normalize(NormalizeArgs),
+    /// Compare current data against a reference (data or profile), feature by feature.
+    #[command(
+        after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # exact tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n\nExit codes: 0 no drift, 1 drift found, 2 error."
+    )]
+    Drift(DriftArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Reference: a data file, or a profile from `normshift fit` (.json).
+    pub reference: PathBuf,
+    /// Current data file.
+    pub current: PathBuf,
+    /// Significance level after correction.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Multiple-testing correction across features.
+    #[arg(long, value_enum, default_value_t = CorrectionArg::Holm)]
+    pub correction: CorrectionArg,
+    /// Minimum Wasserstein-1 distance, in reference standard deviations, for a numeric feature to drift.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_effect: f64,
+    /// Minimum total-variation distance for a categorical feature to drift.
+    #[arg(long, default_value_t = 0.1)]
+    pub min_total_variation: f64,
+    /// Minimum absolute change in missing or non-finite rate to count.
+    #[arg(long, default_value_t = 0.02)]
+    pub min_rate_change: f64,
+    /// Share of drifted features that makes the dataset drift (0: any one feature).
+    #[arg(long, default_value_t = 0.0)]
+    pub dataset_share: f64,
+    /// Proportion given to empty bins in PSI.
+    #[arg(long, default_value_t = 1e-4)]
+    pub psi_empty_bin: f64,
+    /// Bins (reference quantiles) for PSI and Jensen-Shannon.
+    #[arg(long, default_value_t = 10)]
+    pub bins: usize,
+    /// Sketch size for the current data when the reference is a profile.
+    #[arg(long, default_value_t = 200)]
+    pub sketch_k: u32,
+    /// Show every feature, not only the 20 most severe.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CorrectionArg {
+    None,
+    Bonferroni,
+    Holm,
+    BenjaminiHochberg,
 }
 
 #[derive(Debug, Args)]

@@ -1,18 +1,19 @@
-//! Streaming a file into a [`Profile`].
+//! Streaming a file into a [`Profile`] or a drift [`Side`].
 
 use crate::{ColumnChunk, ColumnKind, Reader, Result};
+use normshift::drift::{ColumnData, Side};
 use normshift::profile::{ColumnBuilder, Profile};
 
-/// Reads every batch of `reader` into a profile with sketch parameter `k`. `progress` is
-/// called after each batch with the rows read so far. Memory: one batch plus the sketches.
-pub fn fit_profile(reader: &mut Reader, k: u32, progress: &mut dyn FnMut(u64)) -> Result<Profile> {
+/// Reads every batch into one builder per selected column.
+fn read_columns(
+    reader: &mut Reader,
+    builder: impl Fn(&str, ColumnKind) -> ColumnBuilder,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(u64, Vec<ColumnBuilder>)> {
     let mut builders: Vec<ColumnBuilder> = reader
         .columns()
         .iter()
-        .map(|c| match c.kind {
-            ColumnKind::Numeric => ColumnBuilder::numeric(&c.name, k),
-            ColumnKind::Categorical => ColumnBuilder::categorical(&c.name),
-        })
+        .map(|c| builder(&c.name, c.kind))
         .collect();
     let mut rows = 0u64;
     for batch in reader.by_ref() {
@@ -30,10 +31,95 @@ pub fn fit_profile(reader: &mut Reader, k: u32, progress: &mut dyn FnMut(u64)) -
         rows += batch.rows as u64;
         progress(rows);
     }
+    Ok((rows, builders))
+}
+
+/// Reads a file into a profile with sketch parameter `k`. `progress` is called after each
+/// batch with the rows read so far. Memory: one batch plus the sketches.
+pub fn fit_profile(reader: &mut Reader, k: u32, progress: &mut dyn FnMut(u64)) -> Result<Profile> {
+    let (rows, builders) = read_columns(
+        reader,
+        |name, kind| match kind {
+            ColumnKind::Numeric => ColumnBuilder::numeric(name, k),
+            ColumnKind::Categorical => ColumnBuilder::categorical(name),
+        },
+        progress,
+    )?;
     let source = reader.path().display().to_string();
     Ok(Profile::new(
         vec![source],
         rows,
         builders.into_iter().map(ColumnBuilder::finish).collect(),
     ))
+}
+
+/// Reads a file for drift. `exact` keeps every finite numeric value (memory: 8 bytes per
+/// value) so tests are exact; otherwise numeric columns are sketched (bounded memory).
+pub fn read_side(
+    reader: &mut Reader,
+    exact: bool,
+    k: u32,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Side> {
+    let (rows, builders) = read_columns(
+        reader,
+        |name, kind| match (kind, exact) {
+            (ColumnKind::Numeric, true) => ColumnBuilder::numeric_exact(name),
+            (ColumnKind::Numeric, false) => ColumnBuilder::numeric(name, k),
+            (ColumnKind::Categorical, _) => ColumnBuilder::categorical(name),
+        },
+        progress,
+    )?;
+    // Sorting dominates exact mode: columns spread over the machine's cores, results kept
+    // in column order.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(builders.len())
+        .max(1);
+    let mut lanes: Vec<Vec<(usize, ColumnBuilder)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, b) in builders.into_iter().enumerate() {
+        lanes[i % threads].push((i, b));
+    }
+    let mut finished: Vec<(usize, ColumnData)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| {
+                scope.spawn(move || {
+                    lane.into_iter()
+                        .map(|(i, b)| {
+                            let (profile, sorted) = b.finish_with_values();
+                            (i, ColumnData { profile, sorted })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("sorting does not panic"))
+            .collect()
+    });
+    finished.sort_by_key(|(i, _)| *i);
+    let columns = finished.into_iter().map(|(_, c)| c).collect();
+    Ok(Side {
+        source: reader.path().display().to_string(),
+        rows,
+        columns,
+    })
+}
+
+/// A drift side from a saved profile (sketch mode).
+pub fn side_from_profile(profile: &Profile) -> Side {
+    Side {
+        source: profile.sources.join(" + "),
+        rows: profile.rows,
+        columns: profile
+            .columns
+            .iter()
+            .map(|c| ColumnData {
+                profile: c.clone(),
+                sorted: None,
+            })
+            .collect(),
+    }
 }

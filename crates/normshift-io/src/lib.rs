@@ -27,7 +27,7 @@ mod reader;
 mod writer;
 
 pub use error::{Error, Result};
-pub use fit::fit_profile;
+pub use fit::{fit_profile, read_side, side_from_profile};
 pub use output::{check_not_input, AtomicFile};
 pub use reader::{
     open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,

@@ -81,18 +81,19 @@ fn ks_modes_and_fallbacks() {
     assert_eq!(m, Method::Asymptotic);
     assert!((0.0..=1.0).contains(&p));
     // Auto above 10000 is asymptotic, at 10000 exact.
-    assert_eq!(ks_p_value(0.02, 10_001, 500, KsMode::Auto).1, Method::Asymptotic);
+    assert_eq!(
+        ks_p_value(0.02, 10_001, 500, KsMode::Auto).1,
+        Method::Asymptotic
+    );
     assert_eq!(ks_p_value(0.02, 10_000, 500, KsMode::Auto).1, Method::Exact);
 }
 
 fn sorted_sample() -> impl Strategy<Value = Vec<f64>> {
     // Small integer grid so ties are frequent.
-    prop::collection::vec((-20i32..20).prop_map(|v| f64::from(v) * 0.5), 1..60).prop_map(
-        |mut v| {
-            v.sort_by(f64::total_cmp);
-            v
-        },
-    )
+    prop::collection::vec((-20i32..20).prop_map(|v| f64::from(v) * 0.5), 1..60).prop_map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        v
+    })
 }
 
 proptest! {

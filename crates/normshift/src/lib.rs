@@ -25,6 +25,7 @@ mod batch_norm;
 pub mod convention;
 pub mod data;
 pub mod demo;
+pub mod drift;
 mod error;
 pub mod profile;
 pub mod sketch;

@@ -189,6 +189,8 @@ pub struct Profile {
 #[derive(Clone, Debug)]
 pub struct ColumnBuilder {
     profile: ColumnProfile,
+    /// Every finite value, kept instead of sketched (exact comparisons).
+    values: Option<Vec<f64>>,
 }
 
 impl ColumnBuilder {
@@ -210,6 +212,14 @@ impl ColumnBuilder {
         )
     }
 
+    /// A numeric column that keeps every finite value instead of sketching them, for exact
+    /// tests; [`finish_with_values`](Self::finish_with_values) returns them sorted.
+    pub fn numeric_exact(name: impl Into<String>) -> Self {
+        let mut builder = Self::numeric(name, DEFAULT_K);
+        builder.values = Some(Vec::new());
+        builder
+    }
+
     /// A categorical column.
     pub fn categorical(name: impl Into<String>) -> Self {
         Self::new(
@@ -226,6 +236,7 @@ impl ColumnBuilder {
                 missing: 0,
                 summary,
             },
+            values: None,
         }
     }
 
@@ -256,7 +267,10 @@ impl ColumnBuilder {
             s.min = s.min.min(v);
             s.max = s.max.max(v);
         }
-        s.sketch.extend(finite);
+        match &mut self.values {
+            Some(kept) => kept.extend_from_slice(&finite),
+            None => s.sketch.extend(finite),
+        }
         Ok(())
     }
 
@@ -276,9 +290,25 @@ impl ColumnBuilder {
     }
 
     /// The finished column profile.
-    pub fn finish(mut self) -> ColumnProfile {
-        refresh(&mut self.profile);
-        self.profile
+    pub fn finish(self) -> ColumnProfile {
+        self.finish_with_values().0
+    }
+
+    /// The finished profile and, for [`numeric_exact`](Self::numeric_exact) columns, every
+    /// finite value sorted ascending.
+    pub fn finish_with_values(mut self) -> (ColumnProfile, Option<Vec<f64>>) {
+        let values = self.values.take().map(|mut v| {
+            v.sort_unstable_by(f64::total_cmp);
+            v
+        });
+        if values.is_none() {
+            refresh(&mut self.profile);
+        } else if let ColumnSummary::Numeric(s) = &mut self.profile.summary {
+            // No sketch in exact mode: quantiles come from the values themselves.
+            s.variance = s.moments.variance();
+            s.sample_variance = s.moments.sample_variance();
+        }
+        (self.profile, values)
     }
 }
 

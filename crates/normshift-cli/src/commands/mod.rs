@@ -2,6 +2,7 @@
 //! the printer.
 
 mod demo;
+mod drift;
 mod explain;
 pub mod fit;
 mod merge;
@@ -18,5 +19,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Fit(args) => fit::run(args, printer),
         Command::Merge(args) => merge::run(args, printer),
         Command::Normalize(args) => normalize::run(args, printer),
+        Command::Drift(args) => drift::run(args, printer),
     }
 }

@@ -1,0 +1,226 @@
+use crate::cli::{CorrectionArg, DriftArgs};
+use crate::input::{load_profile, read_options};
+use crate::printer::{Printer, Report};
+use normshift::drift::{compare, DriftOptions, DriftReport, FeatureDrift};
+use normshift_io::ReadOptions;
+use normshift_stats::Correction;
+use serde::Serialize;
+use std::fmt::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Features listed in the human view without `--all`.
+const TOP: usize = 20;
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Drift {
+    report: DriftReport,
+    #[serde(skip)]
+    all: bool,
+}
+
+fn options(args: &DriftArgs) -> anyhow::Result<DriftOptions> {
+    let check = |name: &str, v: f64, ok: bool| {
+        if ok {
+            Ok(v)
+        } else {
+            Err(anyhow::anyhow!("--{name} is out of range: {v}"))
+        }
+    };
+    Ok(DriftOptions {
+        alpha: check("alpha", args.alpha, args.alpha > 0.0 && args.alpha < 1.0)?,
+        correction: match args.correction {
+            CorrectionArg::None => Correction::None,
+            CorrectionArg::Bonferroni => Correction::Bonferroni,
+            CorrectionArg::Holm => Correction::Holm,
+            CorrectionArg::BenjaminiHochberg => Correction::BenjaminiHochberg,
+        },
+        min_wasserstein_std: check("min-effect", args.min_effect, args.min_effect >= 0.0)?,
+        min_total_variation: check(
+            "min-total-variation",
+            args.min_total_variation,
+            (0.0..=1.0).contains(&args.min_total_variation),
+        )?,
+        min_rate_change: check(
+            "min-rate-change",
+            args.min_rate_change,
+            (0.0..=1.0).contains(&args.min_rate_change),
+        )?,
+        dataset_share: check(
+            "dataset-share",
+            args.dataset_share,
+            (0.0..=1.0).contains(&args.dataset_share),
+        )?,
+        psi_empty_bin: check(
+            "psi-empty-bin",
+            args.psi_empty_bin,
+            args.psi_empty_bin > 0.0 && args.psi_empty_bin < 1.0,
+        )?,
+        bins: if args.bins >= 2 {
+            args.bins
+        } else {
+            anyhow::bail!("--bins must be at least 2")
+        },
+        ..DriftOptions::default()
+    })
+}
+
+fn is_profile(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Keeps the profile's columns the read options select.
+fn select(mut side: normshift::drift::Side, read: &ReadOptions) -> normshift::drift::Side {
+    side.columns.retain(|c| {
+        let name = &c.profile.name;
+        read.columns.as_ref().is_none_or(|cols| cols.contains(name)) && !read.exclude.contains(name)
+    });
+    side
+}
+
+pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let drift_options = options(&args)?;
+    let read = read_options(&args.read)?;
+    let exact = !is_profile(&args.reference);
+    let reference = if exact {
+        let mut reader = normshift_io::open(&args.reference, &read)?;
+        let bar = printer.progress("reading reference");
+        let side = normshift_io::read_side(&mut reader, true, args.sketch_k, &mut |rows| {
+            bar.set_position(rows)
+        })?;
+        bar.finish_and_clear();
+        side
+    } else {
+        select(
+            normshift_io::side_from_profile(&load_profile(&args.reference)?),
+            &read,
+        )
+    };
+    let mut reader = normshift_io::open(&args.current, &read)?;
+    let bar = printer.progress("reading current");
+    let current = normshift_io::read_side(&mut reader, exact, args.sketch_k, &mut |rows| {
+        bar.set_position(rows)
+    })?;
+    bar.finish_and_clear();
+    for (side, path) in [(&reference, &args.reference), (&current, &args.current)] {
+        if side.rows == 0 {
+            anyhow::bail!("{}: no data rows to compare", path.display());
+        }
+    }
+    let report = compare(&reference, &current, &drift_options);
+    let code = if report.dataset_drift { 1 } else { 0 };
+    printer.report(&Drift {
+        report,
+        all: args.all,
+    })?;
+    Ok(ExitCode::from(code))
+}
+
+fn p(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v < 1e-4 => format!("{v:.1e}"),
+        Some(v) => format!("{v:.4}"),
+        None => "-".into(),
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_infinite() => "inf".into(),
+        Some(v) => format!("{v:+.3}"),
+        None => "-".into(),
+    }
+}
+
+fn line(out: &mut String, f: &FeatureDrift) -> std::fmt::Result {
+    let main = f
+        .tests
+        .iter()
+        .find(|t| t.name == "ks" || t.name == "chi_square");
+    let e = &f.effect_sizes;
+    let effect = e.wasserstein_std.or(e.total_variation);
+    writeln!(
+        out,
+        "  {:<22} {:<11} {:<6} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
+        f.name,
+        f.kind,
+        if f.drift { "DRIFT" } else { "ok" },
+        p(main.map(|t| t.p_value_adjusted)),
+        num(effect),
+        num(e.standardized_mean_difference),
+        num(e.psi),
+        num(e.js_divergence),
+        num(Some(e.missing_rate_change * 100.0)),
+    )?;
+    for reason in &f.reasons {
+        writeln!(out, "      {reason}")?;
+    }
+    Ok(())
+}
+
+impl Report for Drift {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        let r = &self.report;
+        let verdict = if r.dataset_drift { "DRIFT" } else { "no drift" };
+        writeln!(
+            out,
+            "{verdict}: {} of {} features drifted ({} tests)",
+            r.features_drifted, r.features_compared, r.mode
+        )?;
+        writeln!(
+            out,
+            "  reference: {} ({} rows)",
+            r.reference.source, r.reference.rows
+        )?;
+        writeln!(
+            out,
+            "  current:   {} ({} rows)",
+            r.current.source, r.current.rows
+        )?;
+        writeln!(out, "  rule: {}", r.rule)?;
+        writeln!(
+            out,
+            "  a feature drifts when its test is significant at {} after {:?} correction and W1 ≥ {} σ_ref (numeric) or total variation ≥ {} (categorical); a missing/non-finite rate change counts from {} points\n",
+            r.settings.alpha,
+            r.settings.correction,
+            r.settings.min_wasserstein_std,
+            r.settings.min_total_variation,
+            r.settings.min_rate_change * 100.0
+        )?;
+        for (what, names) in [
+            ("only in the reference", &r.schema.only_in_reference),
+            ("only in the current data", &r.schema.only_in_current),
+            (
+                "numeric on one side, categorical on the other",
+                &r.schema.kind_changed,
+            ),
+        ] {
+            if !names.is_empty() {
+                writeln!(out, "  columns {what}: {}", names.join(", "))?;
+            }
+        }
+        writeln!(
+            out,
+            "  {:<22} {:<11} {:<6} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
+            "feature", "kind", "", "p (adj.)", "effect", "mean Δσ", "PSI", "JS", "miss Δ%"
+        )?;
+        let shown = if self.all {
+            r.features.len()
+        } else {
+            TOP.min(r.features.len())
+        };
+        for f in &r.features[..shown] {
+            line(out, f)?;
+        }
+        if shown < r.features.len() {
+            writeln!(
+                out,
+                "  … {} more features (--all shows every one)",
+                r.features.len() - shown
+            )?;
+        }
+        writeln!(out, "\n  effect: W1 / σ_ref (numeric) or total variation (categorical); p: KS (numeric) or chi-square (categorical)")
+    }
+}
