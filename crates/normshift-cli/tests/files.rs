@@ -1,0 +1,289 @@
+//! The binary on real files in a temporary directory: fit, merge, normalize, drift.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn normshift(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_normshift"))
+        .args(args)
+        .output()
+        .expect("run normshift")
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn fit_then_merge_equals_fit_of_the_concatenation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let a = write(d, "a.csv", "x,k\n1,u\n2,v\n3,u\n");
+    let b = write(d, "b.csv", "x,k\n10,v\n,w\n");
+    let all = write(d, "all.csv", "x,k\n1,u\n2,v\n3,u\n10,v\n,w\n");
+    for (input, out) in [(&a, "a.json"), (&b, "b.json"), (&all, "all.json")] {
+        let o = normshift(&[
+            "fit",
+            input.to_str().unwrap(),
+            "-o",
+            d.join(out).to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = normshift(&[
+        "merge",
+        d.join("a.json").to_str().unwrap(),
+        d.join("b.json").to_str().unwrap(),
+        "-o",
+        d.join("m.json").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(d.join(name)).unwrap()).unwrap()
+    };
+    let (mut merged, mut direct) = (read("m.json"), read("all.json"));
+    // Same data, same summaries; only the list of sources differs.
+    merged["sources"] = serde_json::Value::Null;
+    direct["sources"] = serde_json::Value::Null;
+    // The sketch's coin-flip generator state records its history, not the data.
+    merged["columns"][0]["sketch"]["coin"] = serde_json::Value::Null;
+    direct["columns"][0]["sketch"]["coin"] = serde_json::Value::Null;
+    assert_eq!(merged, direct);
+    assert_eq!(direct["columns"][0]["missing"], 1);
+    assert_eq!(direct["columns"][1]["counts"]["u"], 2);
+}
+
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", "x\n1\n2\n");
+    let before = std::fs::read(&data).unwrap();
+    let o = normshift(&["fit", data.to_str().unwrap(), "-o", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to write"), "{}", stderr(&o));
+    let o = normshift(&[
+        "normalize",
+        data.to_str().unwrap(),
+        "--adapt",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&data).unwrap(), before);
+    // A failed run leaves no output and no temporary file behind.
+    // Past the 1,000 rows used to decide the column's kind, a word in a numeric column.
+    let mut text = String::from("x\n");
+    for i in 0..1000 {
+        text.push_str(&format!("{i}\n"));
+    }
+    text.push_str("three\n");
+    let bad = write(dir.path(), "bad.csv", &text);
+    let out = dir.path().join("p.json");
+    let o = normshift(&["fit", bad.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv: line 1002, column 'x': 'three' is not a number"),
+        "{}",
+        stderr(&o)
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+}
+
+#[test]
+fn normalize_with_a_profile_reproduces_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = write(
+        d,
+        "train.csv",
+        "size,region\n1500,a\n1600,a\n1700,a\n1800,a\n1900,a\n",
+    );
+    let deploy = write(
+        d,
+        "deploy.csv",
+        "size,region\n1000,b\n1100,b\n1200,b\n1300,b\n1400,b\n",
+    );
+    let profile = d.join("train.json");
+    assert!(normshift(&[
+        "fit",
+        train.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let out = d.join("with-train.csv");
+    let o = normshift(&[
+        "normalize",
+        deploy.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let first: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let y: f64 = first[0].parse().unwrap();
+    assert_eq!(y, (1000.0 - 1700.0) / (20000.0f64 + 1e-5).sqrt());
+    assert_eq!(first[1], "b", "other columns pass through");
+    // Adapted: the deployment's own statistics, the seed's −1.414 for 1000 sq ft.
+    let out = d.join("adapted.csv");
+    let o = normshift(&[
+        "normalize",
+        deploy.to_str().unwrap(),
+        "--adapt",
+        "-o",
+        out.to_str().unwrap(),
+        "--gamma",
+        "2",
+        "--beta",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let y: f64 = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(y, 2.0 * (-200.0 / (20000.0f64 + 1e-5).sqrt()) + 1.0);
+}
+
+#[test]
+fn drift_exit_codes_and_json_schema() {
+    let (a, b) = (
+        example("auto-mpg-1970-1976.csv"),
+        example("auto-mpg-1977-1982.csv"),
+    );
+    let same = normshift(&["drift", &a, &a]);
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    assert!(stdout(&same).starts_with("no drift: 0 of 8 features drifted (exact tests)"));
+    let o = normshift(&["drift", &a, &b, "--json", "--exclude", "model_year"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["dataset_drift"], true);
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 7);
+    for f in features {
+        assert!(f["name"].is_string() && f["kind"].is_string() && f["drift"].is_boolean());
+        let test = &f["tests"][0];
+        assert!(
+            test["statistic"].is_number()
+                && test["p_value"].is_number()
+                && test["p_value_adjusted"].is_number()
+        );
+        assert!(f["effect_sizes"].is_object());
+    }
+    let mpg = features.iter().find(|f| f["name"] == "mpg").unwrap();
+    assert_eq!(mpg["drift"], true);
+    assert!(
+        mpg["effect_sizes"]["standardized_mean_difference"]
+            .as_f64()
+            .unwrap()
+            > 1.0,
+        "cars got more economical"
+    );
+    let origin = features.iter().find(|f| f["name"] == "origin").unwrap();
+    assert_eq!(origin["kind"], "categorical");
+    assert_eq!(origin["tests"][0]["name"], "chi_square");
+}
+
+#[test]
+fn drift_against_a_profile_uses_sketches_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("ref.json");
+    assert!(normshift(&[
+        "fit",
+        &example("auto-mpg-1970-1976.csv"),
+        "-o",
+        profile.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let o = normshift(&[
+        "drift",
+        profile.to_str().unwrap(),
+        &example("auto-mpg-1977-1982.csv"),
+        "--columns",
+        "mpg,weight",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("DRIFT: 2 of 2 features drifted (sketch tests)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn drift_errors_exit_2_with_file_and_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.csv", "");
+    let header = write(dir.path(), "header.csv", "mpg\n");
+    let o = normshift(&[
+        "drift",
+        &example("auto-mpg-1970-1976.csv"),
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("empty.csv: the file is empty"),
+        "{}",
+        stderr(&o)
+    );
+    let o = normshift(&[
+        "drift",
+        &example("auto-mpg-1970-1976.csv"),
+        header.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("header.csv: no data rows to compare"),
+        "{}",
+        stderr(&o)
+    );
+    let o = normshift(&["drift", "nope.json", header.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with("error: nope.json: cannot read profile"),
+        "{}",
+        stderr(&o)
+    );
+    let o = normshift(&[
+        "drift",
+        header.to_str().unwrap(),
+        header.to_str().unwrap(),
+        "--alpha",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--alpha is out of range: 2"));
+}
