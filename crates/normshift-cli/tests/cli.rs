@@ -102,6 +102,9 @@ fn demo_shows_the_seed_numbers() {
         "deployment   1000 1100 1200 1300 1400       1200.000    20000.000",
         "the mean moved by -500.000 sq ft = -3.536 training standard deviations",
         "deployment, training statistics:       [-4.950, -4.243, -3.536, -2.828, -2.121]",
+        "KS D = 1.000, exact p = 0.0079; W1 = 500.000 sq ft = 3.536 σ; verdict: DRIFT",
+        "7 of 7 features drifted (223 vs 183 cars); most severe first:",
+        "mpg           DRIFT  mean   19.771 →   27.958 (+1.40 σ)",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
@@ -109,6 +112,8 @@ fn demo_shows_the_seed_numbers() {
         serde_json::from_str(&stdout(&normshift(&["demo", "--json"]))).unwrap();
     assert_eq!(json["seed"]["train"]["mean"], 1700.0);
     assert_eq!(json["seed"]["deploy"]["variance"], 20000.0);
+    assert_eq!(json["house_drift"]["dataset_drift"], true);
+    assert_eq!(json["auto_mpg_drift"]["features_drifted"], 7);
 }
 
 #[test]

@@ -50,3 +50,16 @@ pub fn seed_demo(eps: f64) -> Result<SeedDemo> {
         deploy,
     })
 }
+
+/// The seed's house sizes as a drift check: training sizes against deployment sizes, exact.
+pub fn house_drift(options: &crate::drift::DriftOptions) -> Result<crate::drift::DriftReport> {
+    use crate::drift::{compare, ColumnData, Side};
+    use crate::profile::ColumnBuilder;
+    let side = |name: &str, values: &[f64]| -> Result<Side> {
+        let mut b = ColumnBuilder::numeric_exact("size");
+        b.add_numeric(values, None)?;
+        let (profile, sorted) = b.finish_with_values();
+        Ok(Side { source: name.to_string(), rows: values.len() as u64, columns: vec![ColumnData { profile, sorted }] })
+    };
+    Ok(compare(&side("seed: training sizes", &HOUSE_SIZES_TRAIN)?, &side("seed: deployment sizes", &HOUSE_SIZES_DEPLOY)?, options))
+}
