@@ -179,6 +179,7 @@ fn outer_prob_inside_method(n: u64, m: u64, g: u64, h: u64) -> f64 {
     for x in &mut a[minj as usize..maxj as usize] {
         *x = 0.0;
     }
+    let recip: Vec<f64> = (0..=(mi + ni + 1)).map(|k| 1.0 / k as f64).collect();
     for i in 1..=mi {
         let (lastminj, lastlen) = (minj, curlen);
         minj = ((ng * i - hi).div_euclid(mg) + 1).max(0).min(ni);
@@ -188,11 +189,17 @@ fn outer_prob_inside_method(n: u64, m: u64, g: u64, h: u64) -> f64 {
         }
         let fi = i as f64;
         let mut val = if minj == 0 { 0.0 } else { 1.0 };
-        for jj in 0..(maxj - minj) {
-            let j = jj + minj;
-            let fj = j as f64;
-            val = (a[(jj + minj - lastminj) as usize] * fi + val * fj) / (fi + fj);
-            a[jj as usize] = val;
+        // The recursion `val = (a·i + val·j) / (i + j)` is a serial chain through `val`; with
+        // the weights i/(i+j), j/(i+j) formed off the chain (a multiply by a tabulated
+        // reciprocal instead of a division) it runs about twice as fast. Both weights are
+        // within an ulp of exact, so each cell keeps ~1e-16 relative accuracy.
+        let shift = (minj - lastminj) as usize;
+        let window = (maxj - minj) as usize;
+        let first = (i + minj) as usize;
+        for (jj, r) in recip[first..first + window].iter().enumerate() {
+            let fj = (jj as i64 + minj) as f64;
+            val = a[jj + shift] * (fi * r) + val * (fj * r);
+            a[jj] = val;
         }
         curlen = maxj - minj;
         if lastlen > curlen {
