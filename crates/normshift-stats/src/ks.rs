@@ -9,7 +9,9 @@ pub enum KsMode {
     /// Exact when `max(n, m) <= 10000` (scipy's rule), asymptotic otherwise.
     Auto,
     /// The exact distribution of the two-sample statistic; falls back to asymptotic when
-    /// `lcm(n, m)` does not fit scipy's 32-bit limit or the computation fails numerically.
+    /// `lcm(n, m)` does not fit scipy's 32-bit limit or the computation fails numerically
+    /// (as scipy does), and also, unlike scipy, when unequal sizes would need more than
+    /// 1e9 lattice cells (about a second; never the case under `Auto`).
     Exact,
     /// `kstwo.sf(D, round(n·m/(n+m)))`, the one-sample distribution at the effective size.
     Asymptotic,
@@ -22,7 +24,8 @@ pub const MAX_AUTO_N: u64 = 10_000;
 ///
 /// One merge over both slices, `O(n + m)`. Both empirical CDFs are evaluated after all
 /// copies of a tied value, so ties are handled exactly like scipy's `searchsorted(side='right')`.
-/// Returns NaN when either sample is empty.
+/// Returns NaN when either sample is empty. NaN inputs (a broken precondition) give NaN or a
+/// meaningless number, never a hang or a panic.
 pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
     let (n, m) = (a.len(), b.len());
     if n == 0 || m == 0 {
@@ -33,11 +36,16 @@ pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
     let mut d = 0.0f64;
     while i < n && j < m {
         let v = if a[i] <= b[j] { a[i] } else { b[j] };
+        let (i0, j0) = (i, j);
         while i < n && a[i] <= v {
             i += 1;
         }
         while j < m && b[j] <= v {
             j += 1;
+        }
+        if i == i0 && j == j0 {
+            // Only NaN stops both sides from advancing: refuse rather than loop.
+            return f64::NAN;
         }
         let diff = (i as f64 / nf - j as f64 / mf).abs();
         if diff > d {
@@ -59,8 +67,8 @@ pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
 ///   as scipy reports it (it differs from the merged `D` by rounding error only).
 /// * An empty sample gives a NaN statistic and p-value (scipy raises an error).
 pub fn ks_2samp_sorted(a: &[f64], b: &[f64], mode: KsMode) -> TestResult {
-    debug_assert!(a.windows(2).all(|w| w[0] <= w[1]), "a must be sorted");
-    debug_assert!(b.windows(2).all(|w| w[0] <= w[1]), "b must be sorted");
+    debug_assert!(!a.windows(2).any(|w| w[0] > w[1]), "a must be sorted");
+    debug_assert!(!b.windows(2).any(|w| w[0] > w[1]), "b must be sorted");
     let d = ks_statistic_sorted(a, b);
     if d.is_nan() {
         return TestResult {
@@ -84,6 +92,9 @@ pub fn ks_p_value(d: f64, n: u64, m: u64, mode: KsMode) -> (f64, Method) {
     let (_, p, method) = ks_test_from_d(d, n, m, mode);
     (p, method)
 }
+
+/// Work limit of the exact unequal-size computation, in lattice cells (~1 s in release).
+const MAX_EXACT_CELLS: f64 = 1e9;
 
 /// Greatest common divisor.
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -130,6 +141,14 @@ fn exact_p_value(n: u64, m: u64, g: u64, d: f64) -> Option<(f64, f64)> {
     let p = if n == m {
         prob_outside_square(n, h)
     } else {
+        // Cells the lattice recursion would visit. `Auto` (sizes <= 10000) stays below 1e8;
+        // beyond MAX_EXACT_CELLS (~1 s) an explicit `Exact` request falls back to the
+        // asymptotic p-value instead of running for minutes (scipy would run).
+        let (big, small) = (n.max(m), n.min(m));
+        let window = (2.0 * h as f64 / (big / g) as f64 + 2.0).min(small as f64 + 1.0);
+        if big as f64 * window > MAX_EXACT_CELLS {
+            return None;
+        }
         outer_prob_inside_method(n, m, g, h)
     };
     if p.is_finite() && (0.0..=1.0).contains(&p) {
@@ -179,6 +198,7 @@ fn outer_prob_inside_method(n: u64, m: u64, g: u64, h: u64) -> f64 {
     for x in &mut a[minj as usize..maxj as usize] {
         *x = 0.0;
     }
+    let recip: Vec<f64> = (0..=(mi + ni + 1)).map(|k| 1.0 / k as f64).collect();
     for i in 1..=mi {
         let (lastminj, lastlen) = (minj, curlen);
         minj = ((ng * i - hi).div_euclid(mg) + 1).max(0).min(ni);
@@ -188,11 +208,17 @@ fn outer_prob_inside_method(n: u64, m: u64, g: u64, h: u64) -> f64 {
         }
         let fi = i as f64;
         let mut val = if minj == 0 { 0.0 } else { 1.0 };
-        for jj in 0..(maxj - minj) {
-            let j = jj + minj;
-            let fj = j as f64;
-            val = (a[(jj + minj - lastminj) as usize] * fi + val * fj) / (fi + fj);
-            a[jj as usize] = val;
+        // The recursion `val = (a·i + val·j) / (i + j)` is a serial chain through `val`; with
+        // the weights i/(i+j), j/(i+j) formed off the chain (a multiply by a tabulated
+        // reciprocal instead of a division) it runs about twice as fast. Both weights are
+        // within an ulp of exact, so each cell keeps ~1e-16 relative accuracy.
+        let shift = (minj - lastminj) as usize;
+        let window = (maxj - minj) as usize;
+        let first = (i + minj) as usize;
+        for (jj, r) in recip[first..first + window].iter().enumerate() {
+            let fj = (jj as i64 + minj) as f64;
+            val = a[jj + shift] * (fi * r) + val * (fj * r);
+            a[jj] = val;
         }
         curlen = maxj - minj;
         if lastlen > curlen {

@@ -86,6 +86,22 @@ fn ks_modes_and_fallbacks() {
         Method::Asymptotic
     );
     assert_eq!(ks_p_value(0.02, 10_000, 500, KsMode::Auto).1, Method::Exact);
+    // Exact on large unequal sizes whose lattice recursion would take minutes: asymptotic.
+    let (p, m) = ks_p_value(0.3, 2_000_000, 1_000_000, KsMode::Exact);
+    assert_eq!(m, Method::Asymptotic);
+    assert_eq!(p, 0.0);
+    // Equal sizes stay exact (O(n)) whatever the size.
+    assert_eq!(
+        ks_p_value(0.001, 1_000_000, 1_000_000, KsMode::Exact).1,
+        Method::Exact
+    );
+}
+
+#[test]
+fn nan_input_does_not_hang() {
+    let r = ks_2samp_sorted(&[1.0, f64::NAN], &[f64::NAN], KsMode::Auto);
+    assert!(r.statistic.is_nan() && r.p_value.is_nan());
+    assert!(wasserstein_1_sorted(&[1.0, f64::NAN], &[2.0]).is_nan());
 }
 
 fn sorted_sample() -> impl Strategy<Value = Vec<f64>> {
