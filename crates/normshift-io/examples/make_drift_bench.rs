@@ -39,11 +39,17 @@ fn write(path: &std::path::Path, rows: usize, seed: u64, shifted: bool) {
                     }
                 }
                 let values: Vec<f64> = (0..n).map(|_| mean + sd * normal(&mut rng)).collect();
-                (format!("c{c:02}"), Arc::new(Float64Array::from(values)) as ArrayRef)
+                (
+                    format!("c{c:02}"),
+                    Arc::new(Float64Array::from(values)) as ArrayRef,
+                )
             })
             .collect();
         let batch = RecordBatch::try_from_iter(columns).expect("batch");
-        let w = writer.get_or_insert_with(|| parquet::arrow::ArrowWriter::try_new(file.try_clone().unwrap(), batch.schema(), None).unwrap());
+        let w = writer.get_or_insert_with(|| {
+            parquet::arrow::ArrowWriter::try_new(file.try_clone().unwrap(), batch.schema(), None)
+                .unwrap()
+        });
         w.write(&batch).expect("write");
         done += n;
     }
@@ -53,9 +59,14 @@ fn write(path: &std::path::Path, rows: usize, seed: u64, shifted: bool) {
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().unwrap_or_else(|| "drift-bench".into()));
-    let rows: usize = args.next().map_or(1_000_000, |r| r.parse().expect("ROWS is a number"));
+    let rows: usize = args
+        .next()
+        .map_or(1_000_000, |r| r.parse().expect("ROWS is a number"));
     std::fs::create_dir_all(&dir).expect("create directory");
     write(&dir.join("reference.parquet"), rows, 1, false);
     write(&dir.join("current.parquet"), rows, 2, true);
-    println!("wrote {0}/reference.parquet and {0}/current.parquet ({rows} rows x {COLUMNS} columns)", dir.display());
+    println!(
+        "wrote {0}/reference.parquet and {0}/current.parquet ({rows} rows x {COLUMNS} columns)",
+        dir.display()
+    );
 }

@@ -3,6 +3,7 @@
 use crate::{ColumnChunk, ColumnKind, Reader, Result};
 use normshift::drift::{ColumnData, Side};
 use normshift::profile::{ColumnBuilder, Profile};
+use rayon::prelude::*;
 
 /// Reads every batch into one builder per selected column.
 fn read_columns(
@@ -70,37 +71,14 @@ pub fn read_side(
         },
         progress,
     )?;
-    // Sorting dominates exact mode: columns spread over the machine's cores, results kept
-    // in column order.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(builders.len())
-        .max(1);
-    let mut lanes: Vec<Vec<(usize, ColumnBuilder)>> = (0..threads).map(|_| Vec::new()).collect();
-    for (i, b) in builders.into_iter().enumerate() {
-        lanes[i % threads].push((i, b));
-    }
-    let mut finished: Vec<(usize, ColumnData)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = lanes
-            .into_iter()
-            .map(|lane| {
-                scope.spawn(move || {
-                    lane.into_iter()
-                        .map(|(i, b)| {
-                            let (profile, sorted) = b.finish_with_values();
-                            (i, ColumnData { profile, sorted })
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("sorting does not panic"))
-            .collect()
-    });
-    finished.sort_by_key(|(i, _)| *i);
-    let columns = finished.into_iter().map(|(_, c)| c).collect();
+    // Sorting dominates finishing in exact mode: one column per task.
+    let columns = builders
+        .into_par_iter()
+        .map(|b| {
+            let (profile, sorted) = b.finish_with_values();
+            ColumnData { profile, sorted }
+        })
+        .collect();
     Ok(Side {
         source: reader.path().display().to_string(),
         rows,

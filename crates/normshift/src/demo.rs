@@ -59,7 +59,15 @@ pub fn house_drift(options: &crate::drift::DriftOptions) -> Result<crate::drift:
         let mut b = ColumnBuilder::numeric_exact("size");
         b.add_numeric(values, None)?;
         let (profile, sorted) = b.finish_with_values();
-        Ok(Side { source: name.to_string(), rows: values.len() as u64, columns: vec![ColumnData { profile, sorted }] })
+        Ok(Side {
+            source: name.to_string(),
+            rows: values.len() as u64,
+            columns: vec![ColumnData { profile, sorted }],
+        })
     };
-    Ok(compare(&side("seed: training sizes", &HOUSE_SIZES_TRAIN)?, &side("seed: deployment sizes", &HOUSE_SIZES_DEPLOY)?, options))
+    Ok(compare(
+        &side("seed: training sizes", &HOUSE_SIZES_TRAIN)?,
+        &side("seed: deployment sizes", &HOUSE_SIZES_DEPLOY)?,
+        options,
+    ))
 }

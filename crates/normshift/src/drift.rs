@@ -23,6 +23,7 @@
 
 use crate::profile::{CategoricalSummary, ColumnProfile, ColumnSummary, NumericSummary};
 use normshift_stats::{self as stats, Correction, KsMode, Method};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -367,118 +368,18 @@ pub fn compare(reference: &Side, current: &Side, options: &DriftOptions) -> Drif
         reference.columns.iter().chain(&current.columns).all(|c| {
             c.sorted.is_some() || matches!(c.profile.summary, ColumnSummary::Categorical(_))
         });
-    for rc in &reference.columns {
-        let Some(cc) = current
-            .columns
-            .iter()
-            .find(|c| c.profile.name == rc.profile.name)
-        else {
-            schema.only_in_reference.push(rc.profile.name.clone());
-            continue;
-        };
-        let (rp, cp) = (&rc.profile, &cc.profile);
-        let mut f = FeatureDrift {
-            name: rp.name.clone(),
-            kind: "numeric",
-            drift: false,
-            reasons: Vec::new(),
-            severity: 0.0,
-            tests: Vec::new(),
-            effect_sizes: EffectSizes::default(),
-            reference: side_summary(rp),
-            current: side_summary(cp),
-            unseen_categories: Vec::new(),
-            vanished_categories: Vec::new(),
-        };
-        match (&rp.summary, &cp.summary) {
-            (ColumnSummary::Numeric(r), ColumnSummary::Numeric(c)) => {
-                let cmp =
-                    compare_numeric(r, rc.sorted.as_deref(), c, cc.sorted.as_deref(), options);
-                f.effect_sizes = cmp.effects;
-                let (statistic, p_value, method) = cmp.ks;
-                if !statistic.is_nan() {
-                    f.tests.push(TestOutcome {
-                        name: "ks",
-                        statistic,
-                        p_value,
-                        p_value_adjusted: p_value,
-                        method,
-                    });
-                }
-                let (rnf, cnf) = (r.non_finite.total(), c.non_finite.total());
-                f.effect_sizes.non_finite_rate_change =
-                    Some(rate(cnf, cp.rows) - rate(rnf, rp.rows));
-                if rnf + cnf > 0 {
-                    let t = stats::two_proportion_z(rnf, rp.rows, cnf, cp.rows);
-                    f.tests.push(TestOutcome {
-                        name: "non_finite_rate",
-                        statistic: t.statistic,
-                        p_value: t.p_value,
-                        p_value_adjusted: t.p_value,
-                        method: "asymptotic",
-                    });
-                }
-            }
-            (ColumnSummary::Categorical(r), ColumnSummary::Categorical(c)) => {
-                f.kind = "categorical";
-                let labels: BTreeSet<&String> = r.counts.keys().chain(c.counts.keys()).collect();
-                let rv: Vec<f64> = labels
-                    .iter()
-                    .map(|l| *r.counts.get(*l).unwrap_or(&0) as f64)
-                    .collect();
-                let cv: Vec<f64> = labels
-                    .iter()
-                    .map(|l| *c.counts.get(*l).unwrap_or(&0) as f64)
-                    .collect();
-                f.unseen_categories = c
-                    .counts
-                    .keys()
-                    .filter(|k| !r.counts.contains_key(*k))
-                    .cloned()
-                    .collect();
-                f.vanished_categories = r
-                    .counts
-                    .keys()
-                    .filter(|k| !c.counts.contains_key(*k))
-                    .cloned()
-                    .collect();
-                let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
-                if rt > 0.0 && ct > 0.0 {
-                    let t = stats::chi_square_2xk(&rv, &cv);
-                    f.tests.push(TestOutcome {
-                        name: "chi_square",
-                        statistic: t.statistic,
-                        p_value: t.p_value,
-                        p_value_adjusted: t.p_value,
-                        method: "asymptotic",
-                    });
-                    f.effect_sizes.js_divergence = Some(stats::js_divergence(&rv, &cv, 2.0));
-                    f.effect_sizes.total_variation = Some(
-                        rv.iter()
-                            .zip(&cv)
-                            .map(|(a, b)| (a / rt - b / ct).abs())
-                            .sum::<f64>()
-                            / 2.0,
-                    );
-                }
-            }
-            _ => {
-                schema.kind_changed.push(rp.name.clone());
-                continue;
-            }
+    // Features are independent: compare them in parallel, keeping reference column order.
+    let outcomes: Vec<Outcome> = reference
+        .columns
+        .par_iter()
+        .map(|rc| compare_column(rc, current, options))
+        .collect();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Feature(f) => features.push(*f),
+            Outcome::Missing(name) => schema.only_in_reference.push(name),
+            Outcome::KindChanged(name) => schema.kind_changed.push(name),
         }
-        f.effect_sizes.missing_rate_change = rate(cp.missing, cp.rows) - rate(rp.missing, rp.rows);
-        if rp.missing + cp.missing > 0 {
-            let t = stats::two_proportion_z(rp.missing, rp.rows, cp.missing, cp.rows);
-            f.tests.push(TestOutcome {
-                name: "missing_rate",
-                statistic: t.statistic,
-                p_value: t.p_value,
-                p_value_adjusted: t.p_value,
-                method: "asymptotic",
-            });
-        }
-        features.push(f);
     }
     schema.only_in_current = current
         .columns
@@ -555,6 +456,121 @@ pub fn compare(reference: &Side, current: &Side, options: &DriftOptions) -> Drif
         features,
         schema,
     }
+}
+
+/// What comparing one reference column gives.
+enum Outcome {
+    Feature(Box<FeatureDrift>),
+    Missing(String),
+    KindChanged(String),
+}
+
+fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Outcome {
+    let Some(cc) = current
+        .columns
+        .iter()
+        .find(|c| c.profile.name == rc.profile.name)
+    else {
+        return Outcome::Missing(rc.profile.name.clone());
+    };
+    let (rp, cp) = (&rc.profile, &cc.profile);
+    let mut f = FeatureDrift {
+        name: rp.name.clone(),
+        kind: "numeric",
+        drift: false,
+        reasons: Vec::new(),
+        severity: 0.0,
+        tests: Vec::new(),
+        effect_sizes: EffectSizes::default(),
+        reference: side_summary(rp),
+        current: side_summary(cp),
+        unseen_categories: Vec::new(),
+        vanished_categories: Vec::new(),
+    };
+    match (&rp.summary, &cp.summary) {
+        (ColumnSummary::Numeric(r), ColumnSummary::Numeric(c)) => {
+            let cmp = compare_numeric(r, rc.sorted.as_deref(), c, cc.sorted.as_deref(), options);
+            f.effect_sizes = cmp.effects;
+            let (statistic, p_value, method) = cmp.ks;
+            if !statistic.is_nan() {
+                f.tests.push(TestOutcome {
+                    name: "ks",
+                    statistic,
+                    p_value,
+                    p_value_adjusted: p_value,
+                    method,
+                });
+            }
+            let (rnf, cnf) = (r.non_finite.total(), c.non_finite.total());
+            f.effect_sizes.non_finite_rate_change = Some(rate(cnf, cp.rows) - rate(rnf, rp.rows));
+            if rnf + cnf > 0 {
+                let t = stats::two_proportion_z(rnf, rp.rows, cnf, cp.rows);
+                f.tests.push(TestOutcome {
+                    name: "non_finite_rate",
+                    statistic: t.statistic,
+                    p_value: t.p_value,
+                    p_value_adjusted: t.p_value,
+                    method: "asymptotic",
+                });
+            }
+        }
+        (ColumnSummary::Categorical(r), ColumnSummary::Categorical(c)) => {
+            f.kind = "categorical";
+            let labels: BTreeSet<&String> = r.counts.keys().chain(c.counts.keys()).collect();
+            let rv: Vec<f64> = labels
+                .iter()
+                .map(|l| *r.counts.get(*l).unwrap_or(&0) as f64)
+                .collect();
+            let cv: Vec<f64> = labels
+                .iter()
+                .map(|l| *c.counts.get(*l).unwrap_or(&0) as f64)
+                .collect();
+            f.unseen_categories = c
+                .counts
+                .keys()
+                .filter(|k| !r.counts.contains_key(*k))
+                .cloned()
+                .collect();
+            f.vanished_categories = r
+                .counts
+                .keys()
+                .filter(|k| !c.counts.contains_key(*k))
+                .cloned()
+                .collect();
+            let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
+            if rt > 0.0 && ct > 0.0 {
+                let t = stats::chi_square_2xk(&rv, &cv);
+                f.tests.push(TestOutcome {
+                    name: "chi_square",
+                    statistic: t.statistic,
+                    p_value: t.p_value,
+                    p_value_adjusted: t.p_value,
+                    method: "asymptotic",
+                });
+                f.effect_sizes.js_divergence = Some(stats::js_divergence(&rv, &cv, 2.0));
+                f.effect_sizes.total_variation = Some(
+                    rv.iter()
+                        .zip(&cv)
+                        .map(|(a, b)| (a / rt - b / ct).abs())
+                        .sum::<f64>()
+                        / 2.0,
+                );
+            }
+        }
+        _ => return Outcome::KindChanged(rp.name.clone()),
+    }
+    f.effect_sizes.missing_rate_change = rate(cp.missing, cp.rows) - rate(rp.missing, rp.rows);
+    if rp.missing + cp.missing > 0 {
+        let t = stats::two_proportion_z(rp.missing, rp.rows, cp.missing, cp.rows);
+        f.tests.push(TestOutcome {
+            name: "missing_rate",
+            statistic: t.statistic,
+            p_value: t.p_value,
+            p_value_adjusted: t.p_value,
+            method: "asymptotic",
+        });
+    }
+    Outcome::Feature(Box::new(f))
 }
 
 fn decide(f: &mut FeatureDrift, o: &DriftOptions) {

@@ -84,25 +84,32 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let drift_options = options(&args)?;
     let read = read_options(&args.read)?;
     let exact = !is_profile(&args.reference);
-    let reference = if exact {
-        let mut reader = normshift_io::open(&args.reference, &read)?;
-        let bar = printer.progress("reading reference");
-        let side = normshift_io::read_side(&mut reader, true, args.sketch_k, &mut |rows| {
-            bar.set_position(rows)
+    let bar = printer.progress("reading");
+    let read_data = |path: &Path| -> anyhow::Result<normshift::drift::Side> {
+        let mut reader = normshift_io::open(path, &read)?;
+        let mut seen = 0;
+        let side = normshift_io::read_side(&mut reader, exact, args.sketch_k, &mut |rows| {
+            bar.inc(rows - seen);
+            seen = rows;
         })?;
-        bar.finish_and_clear();
-        side
-    } else {
-        select(
-            normshift_io::side_from_profile(&load_profile(&args.reference)?),
-            &read,
-        )
+        Ok(side)
     };
-    let mut reader = normshift_io::open(&args.current, &read)?;
-    let bar = printer.progress("reading current");
-    let current = normshift_io::read_side(&mut reader, exact, args.sketch_k, &mut |rows| {
-        bar.set_position(rows)
-    })?;
+    // Both files are read at once: decoding is single-threaded per file.
+    let (reference, current) = std::thread::scope(|scope| {
+        let reference = scope.spawn(|| -> anyhow::Result<normshift::drift::Side> {
+            if exact {
+                read_data(&args.reference)
+            } else {
+                Ok(select(
+                    normshift_io::side_from_profile(&load_profile(&args.reference)?),
+                    &read,
+                ))
+            }
+        });
+        let current = read_data(&args.current);
+        (reference.join().expect("reading does not panic"), current)
+    });
+    let (reference, current) = (reference?, current?);
     bar.finish_and_clear();
     for (side, path) in [(&reference, &args.reference), (&current, &args.current)] {
         if side.rows == 0 {
