@@ -19,16 +19,20 @@ fn read_columns(
     let mut rows = 0u64;
     for batch in reader.by_ref() {
         let batch = batch?;
-        for (builder, chunk) in builders.iter_mut().zip(&batch.columns) {
-            // Kinds match by construction (both come from `reader.columns()`).
-            let added = match chunk {
-                ColumnChunk::Numeric { values, valid } => {
-                    builder.add_numeric(values, valid.as_deref())
-                }
-                ColumnChunk::Categorical(labels) => builder.add_categorical(labels),
-            };
-            added.expect("column builders follow the reader's kinds");
-        }
+        // Columns are independent: update them in parallel.
+        builders
+            .par_iter_mut()
+            .zip(batch.columns.par_iter())
+            .for_each(|(builder, chunk)| {
+                // Kinds match by construction (both come from `reader.columns()`).
+                let added = match chunk {
+                    ColumnChunk::Numeric { values, valid } => {
+                        builder.add_numeric(values, valid.as_deref())
+                    }
+                    ColumnChunk::Categorical(labels) => builder.add_categorical(labels),
+                };
+                added.expect("column builders follow the reader's kinds");
+            });
         rows += batch.rows as u64;
         progress(rows);
     }

@@ -269,7 +269,7 @@ impl ColumnBuilder {
         }
         match &mut self.values {
             Some(kept) => kept.extend_from_slice(&finite),
-            None => s.sketch.extend(finite),
+            None => s.sketch.extend(&finite),
         }
         Ok(())
     }

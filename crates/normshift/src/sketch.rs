@@ -86,18 +86,24 @@ impl QuantileSketch {
 
     /// Adds one finite value (callers count NaN and infinities separately).
     pub fn insert(&mut self, value: f64) {
-        debug_assert!(value.is_finite());
-        self.levels[0].push(value);
-        self.n += 1;
-        if self.retained() > self.total_capacity() {
-            self.compress();
-        }
+        self.extend(&[value]);
     }
 
-    /// Adds many values.
-    pub fn extend(&mut self, values: impl IntoIterator<Item = f64>) {
-        for v in values {
-            self.insert(v);
+    /// Adds finite values. Between compactions only level 0 grows, so values are appended in
+    /// runs that fill the free capacity, and the capacity is checked once per run.
+    pub fn extend(&mut self, mut values: &[f64]) {
+        debug_assert!(values.iter().all(|v| v.is_finite()));
+        while !values.is_empty() {
+            let room = (self.total_capacity() + 1)
+                .saturating_sub(self.retained())
+                .max(1);
+            let (run, rest) = values.split_at(room.min(values.len()));
+            self.levels[0].extend_from_slice(run);
+            self.n += run.len() as u64;
+            values = rest;
+            if self.retained() > self.total_capacity() {
+                self.compress();
+            }
         }
     }
 

@@ -157,7 +157,7 @@ fn sketch_cdf_error_stays_within_its_reported_bound() {
     ];
     for (name, values) in streams {
         let mut sketch = QuantileSketch::new(200);
-        sketch.extend(values.iter().copied());
+        sketch.extend(&values);
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
         let mut worst = 0.0f64;
