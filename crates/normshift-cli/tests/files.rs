@@ -287,3 +287,32 @@ fn drift_errors_exit_2_with_file_and_reason() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--alpha is out of range: 2"));
 }
+
+#[cfg(unix)]
+#[test]
+fn outputs_are_ordinary_files_not_private_temporaries() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", "x\n1\n2\n");
+    let out = dir.path().join("p.json");
+    assert!(
+        normshift(&["fit", data.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    // Replacing a file keeps that file's mode.
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(
+        normshift(&["fit", data.to_str().unwrap(), "-o", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+}

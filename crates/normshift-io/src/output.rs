@@ -45,6 +45,17 @@ impl AtomicFile {
             .as_file_mut()
             .flush()
             .map_err(|e| Error::io(&path, e))?;
+        // Temporary files are private (0600): give the output the mode of the file it
+        // replaces, or an ordinary file's 0644.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0o644);
+            std::fs::set_permissions(self.temp.path(), std::fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io(&path, e))?;
+        }
         self.temp
             .as_file()
             .sync_all()
