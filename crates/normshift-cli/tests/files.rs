@@ -316,3 +316,58 @@ fn outputs_are_ordinary_files_not_private_temporaries() {
         0o640
     );
 }
+
+#[test]
+fn all_missing_and_constant_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reference = String::from("gone,constant,fine\n");
+    let mut current = String::from("gone,constant,fine\n");
+    for i in 0..200 {
+        reference.push_str(&format!("{i},7,{}\n", i % 10));
+        current.push_str(&format!(",7,{}\n", i % 10));
+    }
+    let r = write(dir.path(), "r.csv", &reference);
+    let c = write(dir.path(), "c.csv", &current);
+    let o = normshift(&["drift", r.to_str().unwrap(), c.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let feature = |name: &str| {
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let gone = feature("gone");
+    assert_eq!(gone["drift"], true);
+    assert_eq!(
+        gone["reasons"][0],
+        "missing rate changed by +100.0 percentage points"
+    );
+    assert_eq!(gone["current"]["count"], 0);
+    assert_eq!(feature("constant")["drift"], false);
+    assert_eq!(feature("fine")["drift"], false);
+    // Normalizing with a profile whose column has no values is refused with the column's name.
+    let profile = dir.path().join("c.json");
+    assert!(
+        normshift(&["fit", c.to_str().unwrap(), "-o", profile.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = normshift(&[
+        "normalize",
+        r.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "-o",
+        dir.path().join("n.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("column 'gone' has no finite values"),
+        "{}",
+        stderr(&o)
+    );
+}
