@@ -42,7 +42,7 @@ pub enum Command {
     Normalize(NormalizeArgs),
     /// Compare current data against a reference (data or profile), feature by feature.
     #[command(
-        after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # exact tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n\nExit codes: 0 no drift, 1 drift found, 2 error."
+        after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # exact tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n  normshift drift train.csv deploy.csv --html report.html\n\nExit codes: 0 no drift, 1 drift found, 2 error."
     )]
     Drift(DriftArgs),
 }
@@ -83,6 +83,9 @@ pub struct DriftArgs {
     /// Show every feature, not only the 20 most severe.
     #[arg(long)]
     pub all: bool,
+    /// Also write a self-contained HTML report with plots to this file.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub read: ReadArgs,
 }

@@ -37,6 +37,12 @@ impl Printer {
         bar
     }
 
+    /// Whether the human view may use colour: stdout is a terminal and `NO_COLOR` is unset.
+    pub fn color(&self) -> bool {
+        use std::io::IsTerminal;
+        !self.json && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+    }
+
     /// Prints a command's result on stdout.
     pub fn report(&self, report: &impl Report) -> anyhow::Result<()> {
         let mut out = String::new();
@@ -74,4 +80,13 @@ pub fn fixed3(value: f64) -> String {
 pub fn list3(values: &[f64]) -> String {
     let parts: Vec<String> = values.iter().map(|&v| fixed3(v)).collect();
     format!("[{}]", parts.join(", "))
+}
+
+/// `text` in bold red (drift) or green (no drift) when `color` is on.
+pub fn verdict_color(text: &str, drift: bool, color: bool) -> String {
+    match (color, drift) {
+        (false, _) => text.to_string(),
+        (true, true) => format!("\x1b[1;31m{text}\x1b[0m"),
+        (true, false) => format!("\x1b[32m{text}\x1b[0m"),
+    }
 }

@@ -69,6 +69,9 @@ pub struct DriftOptions {
     /// KS p-value mode.
     #[serde(skip)]
     pub ks_mode: KsMode,
+    /// Also compute plot data (histograms and ECDFs) for each numeric feature.
+    #[serde(skip)]
+    pub plot_data: bool,
 }
 
 impl Default for DriftOptions {
@@ -83,6 +86,7 @@ impl Default for DriftOptions {
             psi_empty_bin: 1e-4,
             bins: 10,
             ks_mode: KsMode::Auto,
+            plot_data: false,
         }
     }
 }
@@ -171,12 +175,83 @@ pub struct FeatureDrift {
     pub reference: SideSummary,
     /// Current side.
     pub current: SideSummary,
+    /// Histograms and ECDFs of both sides (numeric features, when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Distribution>,
     /// Categories only in the current data.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unseen_categories: Vec<String>,
     /// Categories only in the reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanished_categories: Vec<String>,
+}
+
+/// Both sides of a numeric feature on a common grid, for plotting.
+#[derive(Clone, Debug, Serialize)]
+pub struct Distribution {
+    /// Histogram bin edges (`bins + 1`, from the smaller minimum to the larger maximum).
+    pub edges: Vec<f64>,
+    /// Reference share of values per bin.
+    pub reference_hist: Vec<f64>,
+    /// Current share of values per bin.
+    pub current_hist: Vec<f64>,
+    /// Points where both ECDFs are evaluated.
+    pub ecdf_x: Vec<f64>,
+    /// Reference ECDF at `ecdf_x`.
+    pub reference_ecdf: Vec<f64>,
+    /// Current ECDF at `ecdf_x`.
+    pub current_ecdf: Vec<f64>,
+    /// Grid point where the ECDFs are furthest apart (the KS distance, on the grid).
+    pub ks_at: f64,
+}
+
+/// Histogram bins and ECDF points drawn per feature.
+const PLOT_BINS: usize = 40;
+const ECDF_POINTS: usize = 200;
+
+fn distribution(
+    r: &NumericSummary,
+    rs: Option<&[f64]>,
+    c: &NumericSummary,
+    cs: Option<&[f64]>,
+) -> Option<Distribution> {
+    let (lo, hi) = (r.min.min(c.min), r.max.max(c.max));
+    if !(lo.is_finite() && hi.is_finite()) {
+        return None;
+    }
+    let (rn, cn) = (r.moments.count as f64, c.moments.count as f64);
+    // Share of values ≤ x, exact from sorted values, else from the sketch.
+    let rf = |x: f64| rs.map_or_else(|| r.sketch.cdf(x), |a| sorted_cdf(a, x) / rn);
+    let cf = |x: f64| cs.map_or_else(|| c.sketch.cdf(x), |b| sorted_cdf(b, x) / cn);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let edges: Vec<f64> = (0..=PLOT_BINS)
+        .map(|i| lo + span * i as f64 / PLOT_BINS as f64)
+        .collect();
+    let hist = |f: &dyn Fn(f64) -> f64| -> Vec<f64> {
+        // The first bin also holds values equal to the minimum.
+        (0..PLOT_BINS)
+            .map(|i| f(edges[i + 1]) - if i == 0 { 0.0 } else { f(edges[i]) })
+            .collect()
+    };
+    let ecdf_x: Vec<f64> = (0..ECDF_POINTS)
+        .map(|i| lo + span * i as f64 / (ECDF_POINTS - 1) as f64)
+        .collect();
+    let reference_ecdf: Vec<f64> = ecdf_x.iter().map(|&x| rf(x)).collect();
+    let current_ecdf: Vec<f64> = ecdf_x.iter().map(|&x| cf(x)).collect();
+    let ks_at = ecdf_x
+        .iter()
+        .zip(reference_ecdf.iter().zip(&current_ecdf))
+        .max_by(|a, b| (a.1 .0 - a.1 .1).abs().total_cmp(&(b.1 .0 - b.1 .1).abs()))
+        .map_or(lo, |(&x, _)| x);
+    Some(Distribution {
+        reference_hist: hist(&rf),
+        current_hist: hist(&cf),
+        edges,
+        ecdf_x,
+        reference_ecdf,
+        current_ecdf,
+        ks_at,
+    })
 }
 
 /// Columns that do not line up.
@@ -484,6 +559,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
         effect_sizes: EffectSizes::default(),
         reference: side_summary(rp),
         current: side_summary(cp),
+        distribution: None,
         unseen_categories: Vec::new(),
         vanished_categories: Vec::new(),
     };
@@ -491,6 +567,9 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
         (ColumnSummary::Numeric(r), ColumnSummary::Numeric(c)) => {
             let cmp = compare_numeric(r, rc.sorted.as_deref(), c, cc.sorted.as_deref(), options);
             f.effect_sizes = cmp.effects;
+            if options.plot_data && r.moments.count > 0 && c.moments.count > 0 {
+                f.distribution = distribution(r, rc.sorted.as_deref(), c, cc.sorted.as_deref());
+            }
             let (statistic, p_value, method) = cmp.ks;
             if !statistic.is_nan() {
                 f.tests.push(TestOutcome {

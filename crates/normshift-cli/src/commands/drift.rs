@@ -1,6 +1,7 @@
 use crate::cli::{CorrectionArg, DriftArgs};
+use crate::input::write_atomically;
 use crate::input::{load_profile, read_options};
-use crate::printer::{Printer, Report};
+use crate::printer::{verdict_color, Printer, Report};
 use normshift::drift::{compare, DriftOptions, DriftReport, FeatureDrift};
 use normshift_io::ReadOptions;
 use normshift_stats::Correction;
@@ -18,6 +19,8 @@ struct Drift {
     report: DriftReport,
     #[serde(skip)]
     all: bool,
+    #[serde(skip)]
+    color: bool,
 }
 
 fn options(args: &DriftArgs) -> anyhow::Result<DriftOptions> {
@@ -81,7 +84,11 @@ fn select(mut side: normshift::drift::Side, read: &ReadOptions) -> normshift::dr
 }
 
 pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let drift_options = options(&args)?;
+    let mut drift_options = options(&args)?;
+    drift_options.plot_data = args.html.is_some();
+    if let Some(html) = &args.html {
+        normshift_io::check_not_input(html, &[&args.reference, &args.current])?;
+    }
     let read = read_options(&args.read)?;
     let exact = !is_profile(&args.reference);
     let bar = printer.progress("reading");
@@ -118,9 +125,14 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     }
     let report = compare(&reference, &current, &drift_options);
     let code = if report.dataset_drift { 1 } else { 0 };
+    if let Some(html) = &args.html {
+        let inputs = [args.reference.as_path(), args.current.as_path()];
+        write_atomically(html, &inputs, &normshift_report::drift_html(&report))?;
+    }
     printer.report(&Drift {
         report,
         all: args.all,
+        color: printer.color(),
     })?;
     Ok(ExitCode::from(code))
 }
@@ -141,7 +153,7 @@ fn num(v: Option<f64>) -> String {
     }
 }
 
-fn line(out: &mut String, f: &FeatureDrift) -> std::fmt::Result {
+fn line(out: &mut String, f: &FeatureDrift, color: bool) -> std::fmt::Result {
     let main = f
         .tests
         .iter()
@@ -150,10 +162,10 @@ fn line(out: &mut String, f: &FeatureDrift) -> std::fmt::Result {
     let effect = e.wasserstein_std.or(e.total_variation);
     writeln!(
         out,
-        "  {:<22} {:<11} {:<6} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
+        "  {:<22} {:<11} {}  {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
         f.name,
         f.kind,
-        if f.drift { "DRIFT" } else { "ok" },
+        verdict_color(if f.drift { "DRIFT" } else { "ok   " }, f.drift, color),
         p(main.map(|t| t.p_value_adjusted)),
         num(effect),
         num(e.standardized_mean_difference),
@@ -170,7 +182,11 @@ fn line(out: &mut String, f: &FeatureDrift) -> std::fmt::Result {
 impl Report for Drift {
     fn human(&self, out: &mut String) -> std::fmt::Result {
         let r = &self.report;
-        let verdict = if r.dataset_drift { "DRIFT" } else { "no drift" };
+        let verdict = verdict_color(
+            if r.dataset_drift { "DRIFT" } else { "no drift" },
+            r.dataset_drift,
+            self.color,
+        );
         writeln!(
             out,
             "{verdict}: {} of {} features drifted ({} tests)",
@@ -219,7 +235,7 @@ impl Report for Drift {
             TOP.min(r.features.len())
         };
         for f in &r.features[..shown] {
-            line(out, f)?;
+            line(out, f, self.color)?;
         }
         if shown < r.features.len() {
             writeln!(
