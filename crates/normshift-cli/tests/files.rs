@@ -371,3 +371,21 @@ fn all_missing_and_constant_columns() {
         stderr(&o)
     );
 }
+
+#[test]
+fn drift_html_report_is_written_and_never_over_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let (a, b) = (
+        example("auto-mpg-1970-1976.csv"),
+        example("auto-mpg-1977-1982.csv"),
+    );
+    let o = normshift(&["drift", &a, &b, "--html", html.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("DRIFT: 8 of 8 features drifted"));
+    assert!(text.contains(r#"id="f-origin""#) && text.contains("Category shares"));
+    let o = normshift(&["drift", &a, &b, "--html", &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to write"), "{}", stderr(&o));
+}

@@ -168,11 +168,7 @@ fn feature_detail(out: &mut String, f: &FeatureDrift) {
             }
         }
         out.push_str(&histogram_overlay(
-            &Chart::new(
-                "Distribution (share of values per bin); means solid, ±1 sd dashed",
-                &f.name,
-                "share",
-            ),
+            &Chart::new("Share per bin; means solid, ±1 sd dashed", &f.name, "share"),
             &d.edges,
             &[
                 ("reference", &d.reference_hist, 0),
@@ -184,7 +180,7 @@ fn feature_detail(out: &mut String, f: &FeatureDrift) {
         let ks = main_test(f).map_or(f64::NAN, |t| t.statistic);
         out.push_str(&line_chart(
             &Chart::new(
-                "Empirical CDFs; bar = largest gap (KS D)",
+                "Empirical CDFs; black bar = KS distance D",
                 &f.name,
                 "share ≤ x",
             ),

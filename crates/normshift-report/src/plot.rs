@@ -85,7 +85,8 @@ pub enum Marker {
 
 const MARGIN_LEFT: f64 = 52.0;
 const MARGIN_RIGHT: f64 = 12.0;
-const MARGIN_TOP: f64 = 28.0;
+/// Title on the first line, legend on the second.
+const MARGIN_TOP: f64 = 40.0;
 const MARGIN_BOTTOM: f64 = 40.0;
 
 /// "Nice" tick positions covering `[lo, hi]`.
@@ -154,7 +155,7 @@ impl Frame {
         let c = &self.chart;
         let _ = write!(
             out,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" class="chart"><title>{t}</title><text x="{tx}" y="16" class="chart-title">{t}</text>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{t}" class="chart"><title>{t}</title><text x="{tx}" y="13" class="chart-title">{t}</text>"#,
             w = c.width,
             h = c.height,
             t = escape(&c.title),
@@ -247,7 +248,7 @@ impl Frame {
             x -= 14.0 + 7.0 * name.chars().count() as f64;
             let _ = write!(
                 out,
-                r#"<rect x="{x:.1}" y="8" width="10" height="10" fill="{c}"/><text x="{tx:.1}" y="17" class="legend">{n}</text>"#,
+                r#"<rect x="{x:.1}" y="19" width="10" height="10" fill="{c}"/><text x="{tx:.1}" y="28" class="legend">{n}</text>"#,
                 c = PALETTE[color % PALETTE.len()],
                 tx = x + 13.0,
                 n = escape(name)

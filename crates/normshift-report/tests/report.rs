@@ -48,8 +48,8 @@ fn report_has_the_verdict_features_and_plots() {
     ));
     assert!(html.contains(r#"id="f-size""#));
     // A histogram, an ECDF with the KS gap, and category bars with the new one flagged.
-    assert!(html.contains("Distribution (share of values per bin)"));
-    assert!(html.contains("Empirical CDFs; bar = largest gap (KS D)"));
+    assert!(html.contains("Share per bin; means solid, ±1 sd dashed"));
+    assert!(html.contains("Empirical CDFs; black bar = KS distance D"));
     assert!(
         html.contains("D = 0.400"),
         "KS D of a 20-unit shift on 0..49"
