@@ -111,15 +111,8 @@ pub struct NormalizeArgs {
     /// Where to write the normalized file.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Scale applied after normalizing.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    pub gamma: f64,
-    /// Shift applied after scaling.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub beta: f64,
-    /// Added to the variance before the square root.
-    #[arg(long, default_value_t = 1e-5)]
-    pub eps: f64,
+    #[command(flatten)]
+    pub affine: AffineArgs,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -178,11 +171,9 @@ pub struct MergeArgs {
     pub output: PathBuf,
 }
 
+/// The scalars of `y = (x - mean) / sqrt(var + eps) * gamma + beta`.
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// The values of one feature in one batch [default: 1 2 3 4 5].
-    #[arg(allow_negative_numbers = true, value_name = "VALUES")]
-    pub values: Vec<f64>,
+pub struct AffineArgs {
     /// Scale applied after normalizing.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub gamma: f64,
@@ -192,4 +183,13 @@ pub struct ExplainArgs {
     /// Added to the variance before the square root; must be > 0.
     #[arg(long, default_value_t = 1e-5)]
     pub eps: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The values of one feature in one batch [default: 1 2 3 4 5].
+    #[arg(allow_negative_numbers = true, value_name = "VALUES")]
+    pub values: Vec<f64>,
+    #[command(flatten)]
+    pub affine: AffineArgs,
 }

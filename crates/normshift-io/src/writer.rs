@@ -51,20 +51,25 @@ impl BatchWriter {
         }
     }
 
+    /// A CSV writer on the temporary file, header already written.
+    fn csv_with_header(&mut self) -> Result<csv::Writer<std::fs::File>> {
+        let file = self
+            .atomic
+            .file()
+            .try_clone()
+            .map_err(|e| Error::io(self.atomic.path(), e))?;
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record(&self.header)
+            .map_err(|e| self.error(e.to_string()))?;
+        Ok(w)
+    }
+
     /// Writes one batch with `replacements` applied.
     pub fn write(&mut self, batch: &Batch, replacements: &[Replacement]) -> Result<()> {
         match (&batch.raw, self.format) {
             (RawBatch::Csv(records), Format::Csv) => {
                 if matches!(self.sink, Sink::Pending) {
-                    let file = self
-                        .atomic
-                        .file()
-                        .try_clone()
-                        .map_err(|e| Error::io(self.atomic.path(), e))?;
-                    let mut w = csv::Writer::from_writer(file);
-                    w.write_record(&self.header)
-                        .map_err(|e| self.error(e.to_string()))?;
-                    self.sink = Sink::Csv(w);
+                    self.sink = Sink::Csv(self.csv_with_header()?);
                 }
                 let Sink::Csv(w) = &mut self.sink else {
                     unreachable!("set above")
@@ -132,15 +137,7 @@ impl BatchWriter {
             Sink::Pending => {
                 // No batch at all (a header-only CSV): still write the header.
                 if self.format == Format::Csv {
-                    let file = self
-                        .atomic
-                        .file()
-                        .try_clone()
-                        .map_err(|e| Error::io(self.atomic.path(), e))?;
-                    let mut w = csv::Writer::from_writer(file);
-                    w.write_record(&self.header)
-                        .and_then(|_| w.flush().map_err(Into::into))
-                        .map_err(|e| e.to_string())
+                    self.csv_with_header()?.flush().map_err(|e| e.to_string())
                 } else {
                     Err("the input has no rows to write".to_string())
                 }

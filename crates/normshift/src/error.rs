@@ -105,3 +105,22 @@ pub enum Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Checks the scalars of `y = (x − mean) / sqrt(var + eps) · gamma + beta`: eps finite and
+/// positive, gamma and beta finite.
+pub(crate) fn check_scalars(eps: f64, gamma: f64, beta: f64) -> Result<()> {
+    if !(eps.is_finite() && eps > 0.0) {
+        return Err(Error::InvalidEps(eps));
+    }
+    for (what, value) in [("gamma", gamma), ("beta", beta)] {
+        if !value.is_finite() {
+            return Err(Error::InvalidParameter {
+                what,
+                index: 0,
+                value,
+                reason: "must be finite",
+            });
+        }
+    }
+    Ok(())
+}

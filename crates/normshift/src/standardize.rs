@@ -40,19 +40,7 @@ impl Standardizer {
         gamma: f64,
         beta: f64,
     ) -> Result<Self> {
-        if !(eps.is_finite() && eps > 0.0) {
-            return Err(Error::InvalidEps(eps));
-        }
-        for (what, value) in [("gamma", gamma), ("beta", beta)] {
-            if !value.is_finite() {
-                return Err(Error::InvalidParameter {
-                    what,
-                    index: 0,
-                    value,
-                    reason: "must be finite",
-                });
-            }
-        }
+        crate::error::check_scalars(eps, gamma, beta)?;
         let mut out = Vec::new();
         for column in &profile.columns {
             if columns.is_some_and(|names| !names.contains(&column.name)) {

@@ -41,19 +41,7 @@ pub fn walkthrough(values: &[f64], gamma: f64, beta: f64, eps: f64) -> Result<Wa
             value: values[index],
         });
     }
-    if !(eps.is_finite() && eps > 0.0) {
-        return Err(Error::InvalidEps(eps));
-    }
-    for (what, value) in [("gamma", gamma), ("beta", beta)] {
-        if !value.is_finite() {
-            return Err(Error::InvalidParameter {
-                what,
-                index: 0,
-                value,
-                reason: "must be finite",
-            });
-        }
-    }
+    crate::error::check_scalars(eps, gamma, beta)?;
     let dims = Dims::new(values.len(), 1, 1);
     let (mut mean, mut variance) = ([0.0], [0.0]);
     let mut normalized = vec![0.0; values.len()];

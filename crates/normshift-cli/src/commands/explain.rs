@@ -18,7 +18,12 @@ pub fn run(args: ExplainArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     } else {
         args.values
     };
-    let w = walkthrough(&values, args.gamma, args.beta, args.eps)?;
+    let w = walkthrough(
+        &values,
+        args.affine.gamma,
+        args.affine.beta,
+        args.affine.eps,
+    )?;
     printer.report(&Explained(w))?;
     Ok(ExitCode::SUCCESS)
 }

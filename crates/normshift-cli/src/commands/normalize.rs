@@ -46,8 +46,13 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     };
     let mut reader = normshift_io::open(&args.data, &options)?;
     let names: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
-    let standardizer =
-        Standardizer::from_profile(&profile, Some(&names), args.eps, args.gamma, args.beta)?;
+    let standardizer = Standardizer::from_profile(
+        &profile,
+        Some(&names),
+        args.affine.eps,
+        args.affine.gamma,
+        args.affine.beta,
+    )?;
     if standardizer.columns.is_empty() {
         anyhow::bail!(
             "{}: none of its numeric columns is in the profile",
