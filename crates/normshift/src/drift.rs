@@ -408,9 +408,22 @@ fn compare_numeric(
     NumericComparison { ks, effects }
 }
 
+/// Label under which pooled categories (beyond the profile's limit) are compared.
+pub const OTHER_CATEGORIES: &str = "(other categories)";
+
+/// Counts per label, with the pooled overflow as one more label.
+fn category_counts(s: &CategoricalSummary) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = s.counts.clone();
+    if s.other > 0 {
+        *counts.entry(OTHER_CATEGORIES.to_string()).or_insert(0) += s.other;
+    }
+    counts
+}
+
 fn shares(s: &CategoricalSummary) -> std::collections::BTreeMap<String, f64> {
-    let total: u64 = s.counts.values().sum();
-    s.counts
+    let counts = category_counts(s);
+    let total: u64 = counts.values().sum();
+    counts
         .iter()
         .map(|(k, &v)| (k.clone(), rate(v, total)))
         .collect()
@@ -426,7 +439,7 @@ fn side_summary(p: &ColumnProfile) -> SideSummary {
             shares: None,
         },
         ColumnSummary::Categorical(s) => SideSummary {
-            count: s.counts.values().sum(),
+            count: s.counts.values().sum::<u64>() + s.other,
             missing_rate: rate(p.missing, p.rows),
             mean: None,
             std: None,
@@ -595,27 +608,18 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
         }
         (ColumnSummary::Categorical(r), ColumnSummary::Categorical(c)) => {
             f.kind = "categorical";
-            let labels: BTreeSet<&String> = r.counts.keys().chain(c.counts.keys()).collect();
+            let (r, c) = (&category_counts(r), &category_counts(c));
+            let labels: BTreeSet<&String> = r.keys().chain(c.keys()).collect();
             let rv: Vec<f64> = labels
                 .iter()
-                .map(|l| *r.counts.get(*l).unwrap_or(&0) as f64)
+                .map(|l| *r.get(*l).unwrap_or(&0) as f64)
                 .collect();
             let cv: Vec<f64> = labels
                 .iter()
-                .map(|l| *c.counts.get(*l).unwrap_or(&0) as f64)
+                .map(|l| *c.get(*l).unwrap_or(&0) as f64)
                 .collect();
-            f.unseen_categories = c
-                .counts
-                .keys()
-                .filter(|k| !r.counts.contains_key(*k))
-                .cloned()
-                .collect();
-            f.vanished_categories = r
-                .counts
-                .keys()
-                .filter(|k| !c.counts.contains_key(*k))
-                .cloned()
-                .collect();
+            f.unseen_categories = c.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
+            f.vanished_categories = r.keys().filter(|k| !c.contains_key(*k)).cloned().collect();
             let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
             if rt > 0.0 && ct > 0.0 {
                 let t = stats::chi_square_2xk(&rv, &cv);

@@ -144,8 +144,29 @@ pub struct NumericSummary {
 /// Summary of a categorical column: exact counts per category.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CategoricalSummary {
-    /// Count per category label.
+    /// Count per category label (at most [`MAX_CATEGORIES`] labels).
     pub counts: BTreeMap<String, u64>,
+    /// Values whose label arrived after [`MAX_CATEGORIES`] distinct labels were already
+    /// tracked: counted together so memory stays bounded for identifier-like columns.
+    #[serde(default)]
+    pub other: u64,
+}
+
+/// Distinct labels tracked per categorical column. Below it, counts are exact and merge
+/// exactly; beyond it, new labels are pooled in [`CategoricalSummary::other`].
+pub const MAX_CATEGORIES: usize = 10_000;
+
+impl CategoricalSummary {
+    /// Counts `n` more values of `label`, pooling new labels once the limit is reached.
+    pub fn add(&mut self, label: &str, n: u64) {
+        if let Some(count) = self.counts.get_mut(label) {
+            *count += n;
+        } else if self.counts.len() < MAX_CATEGORIES {
+            self.counts.insert(label.to_owned(), n);
+        } else {
+            self.other += n;
+        }
+    }
 }
 
 /// What a column holds.
@@ -282,7 +303,7 @@ impl ColumnBuilder {
         self.profile.rows += labels.len() as u64;
         for label in labels {
             match label {
-                Some(l) => *s.counts.entry(l.as_ref().to_owned()).or_insert(0) += 1,
+                Some(l) => s.add(l.as_ref(), 1),
                 None => self.profile.missing += 1,
             }
         }
@@ -402,11 +423,12 @@ impl Profile {
                     })
                 }
                 (ColumnSummary::Categorical(x), ColumnSummary::Categorical(y)) => {
-                    let mut counts = x.counts.clone();
+                    let mut merged = x.clone();
                     for (k, v) in &y.counts {
-                        *counts.entry(k.clone()).or_insert(0) += v;
+                        merged.add(k, *v);
                     }
-                    ColumnSummary::Categorical(CategoricalSummary { counts })
+                    merged.other += y.other;
+                    ColumnSummary::Categorical(merged)
                 }
                 _ => {
                     return Err(format!(

@@ -217,3 +217,28 @@ proptest! {
         prop_assert!((merged.m2 - direct.m2).abs() <= 1e-9 * (1.0 + direct.m2));
     }
 }
+
+#[test]
+fn categories_beyond_the_limit_are_pooled_so_memory_stays_bounded() {
+    use normshift::profile::MAX_CATEGORIES;
+    let ids: Vec<String> = (0..MAX_CATEGORIES + 500)
+        .map(|i| format!("id-{i}"))
+        .collect();
+    let labels: Vec<Option<&str>> = ids
+        .iter()
+        .map(|s| Some(s.as_str()))
+        .chain([Some("id-0")])
+        .collect();
+    let mut b = ColumnBuilder::categorical("id");
+    b.add_categorical(&labels).unwrap();
+    let ColumnSummary::Categorical(s) = b.finish().summary else {
+        panic!()
+    };
+    assert_eq!(s.counts.len(), MAX_CATEGORIES);
+    assert_eq!(s.other, 500);
+    assert_eq!(s.counts["id-0"], 2, "labels already tracked keep counting");
+    assert_eq!(
+        s.counts.values().sum::<u64>() + s.other,
+        labels.len() as u64
+    );
+}
