@@ -1,4 +1,6 @@
 use crate::error::check_len;
+use crate::exec::Execution;
+use crate::sweep::{channel_affine, channel_affine2, channel_sums};
 use crate::{Dims, Element, KernelError};
 
 /// Which statistics the forward pass normalized with; decides the input gradient.
@@ -49,17 +51,64 @@ pub fn backward<T: Element>(
     gamma: Option<&[f64]>,
     grads: Gradients<'_, T>,
 ) -> Result<(), KernelError> {
-    backward_reference(x, dy, dims, saved, gamma, grads)
+    backward_with(&Execution::default(), x, dy, dims, saved, gamma, grads)
 }
 
-/// Reference for [`backward`]: two passes per channel, sums in `f64`.
-pub fn backward_reference<T: Element>(
+/// [`backward`] with explicit threads and instruction set.
+///
+/// Two passes over memory: one fused reduction of `Σ dy` and `Σ dy · (x − mean)` (reading `x`
+/// and `dy`), then one elementwise pass, `dx = A·dy + B·(x − mean) + D` with per-channel
+/// constants (batch statistics) or `dx = A·dy` (fixed statistics, which does not read `x`
+/// again). Sums in `f64`; identical bits for any thread count and instruction set.
+pub fn backward_with<T: Element>(
+    exec: &Execution,
     x: &[T],
     dy: &[T],
     dims: Dims,
     saved: Saved<'_>,
     gamma: Option<&[f64]>,
     grads: Gradients<'_, T>,
+) -> Result<(), KernelError> {
+    check_backward(x, dy, dims, saved, gamma, &grads)?;
+    let c = dims.channels;
+    channel_sums(
+        exec,
+        x,
+        Some(dy),
+        dims,
+        saved.mean,
+        grads.dbeta,
+        grads.dgamma,
+    );
+    for k in 0..c {
+        grads.dgamma[k] *= saved.invstd[k];
+    }
+    let n = dims.per_channel() as f64;
+    let g = |k: usize| gamma.map_or(1.0, |g| g[k]);
+    let a: Vec<f64> = (0..c).map(|k| g(k) * saved.invstd[k]).collect();
+    match saved.source {
+        StatisticsSource::Batch => {
+            let b: Vec<f64> = (0..c)
+                .map(|k| -a[k] * saved.invstd[k] * grads.dgamma[k] / n)
+                .collect();
+            let d: Vec<f64> = (0..c).map(|k| -a[k] * grads.dbeta[k] / n).collect();
+            channel_affine2(exec, x, dy, dims, saved.mean, (&a, &b, &d), grads.dx);
+        }
+        StatisticsSource::Fixed => {
+            let zeros = vec![0.0; c];
+            channel_affine(exec, dy, dims, &zeros, &a, &zeros, grads.dx);
+        }
+    }
+    Ok(())
+}
+
+fn check_backward<T: Element>(
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    grads: &Gradients<'_, T>,
 ) -> Result<(), KernelError> {
     check_len("x", x.len(), dims.len())?;
     check_len("dy", dy.len(), dims.len())?;
@@ -71,6 +120,19 @@ pub fn backward_reference<T: Element>(
     if let Some(g) = gamma {
         check_len("gamma", g.len(), dims.channels)?;
     }
+    Ok(())
+}
+
+/// Reference for [`backward`]: two passes per channel, sums in `f64`.
+pub fn backward_reference<T: Element>(
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    grads: Gradients<'_, T>,
+) -> Result<(), KernelError> {
+    check_backward(x, dy, dims, saved, gamma, &grads)?;
     let n = dims.per_channel() as f64;
     for c in 0..dims.channels {
         let (mean, invstd) = (saved.mean[c], saved.invstd[c]);

@@ -1,5 +1,7 @@
 use crate::error::{check_eps, check_len};
-use crate::{inverse_std, moments, Affine, Dims, Element, KernelError};
+use crate::exec::Execution;
+use crate::sweep::channel_affine;
+use crate::{inverse_std, moments_reference, moments_with, Affine, Dims, Element, KernelError};
 
 /// Training-mode forward: batch statistics, then `y = (x − mean) / sqrt(var + eps) · γ + β`.
 ///
@@ -14,7 +16,44 @@ pub fn forward_train<T: Element>(
     mean: &mut [f64],
     var: &mut [f64],
 ) -> Result<(), KernelError> {
-    forward_train_reference(x, dims, affine, eps, y, mean, var)
+    forward_train_with(&Execution::default(), x, dims, affine, eps, y, mean, var)
+}
+
+/// [`forward_train`] with explicit threads and instruction set.
+///
+/// Two passes over memory: one for the statistics ([`moments_with`]), one that reads `x`
+/// and writes `y`. Each output is `(x − mean) · (invstd · γ) + β` in `f64`, rounded once; the
+/// subtraction is kept (rather than folding everything into `x · s + t`) so that a constant
+/// channel gives exactly `β` and a channel at `1e8 + noise` loses nothing. Identical bits
+/// for any thread count and instruction set.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_train_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    affine: Option<Affine<'_>>,
+    eps: f64,
+    y: &mut [T],
+    mean: &mut [f64],
+    var: &mut [f64],
+) -> Result<(), KernelError> {
+    check_eps(eps)?;
+    check_affine(affine, dims)?;
+    check_len("y", y.len(), dims.len())?;
+    moments_with(exec, x, dims, mean, var)?;
+    let (scale, shift) = fold(dims, var, affine, eps);
+    channel_affine(exec, x, dims, mean, &scale, &shift, y);
+    Ok(())
+}
+
+/// Per-channel `invstd · γ` and `β`.
+fn fold(dims: Dims, var: &[f64], affine: Option<Affine<'_>>, eps: f64) -> (Vec<f64>, Vec<f64>) {
+    (0..dims.channels)
+        .map(|c| {
+            let (g, b) = affine.map_or((1.0, 0.0), |a| (a.gamma[c], a.beta[c]));
+            (inverse_std(var[c], eps) * g, b)
+        })
+        .unzip()
 }
 
 /// Reference for [`forward_train`]: [`moments`](crate::moments_reference) then the
@@ -31,7 +70,7 @@ pub fn forward_train_reference<T: Element>(
     check_eps(eps)?;
     check_affine(affine, dims)?;
     check_len("y", y.len(), dims.len())?;
-    moments(x, dims, mean, var)?;
+    moments_reference(x, dims, mean, var)?;
     normalize_reference(x, dims, mean, var, affine, eps, y);
     Ok(())
 }
@@ -47,7 +86,31 @@ pub fn forward_eval<T: Element>(
     eps: f64,
     y: &mut [T],
 ) -> Result<(), KernelError> {
-    forward_eval_reference(x, dims, mean, var, affine, eps, y)
+    forward_eval_with(&Execution::default(), x, dims, mean, var, affine, eps, y)
+}
+
+/// [`forward_eval`] with explicit threads and instruction set: one pass reading `x` and
+/// writing `y`, each output `(x − mean) · (invstd · γ) + β` in `f64`, rounded once.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_eval_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    mean: &[f64],
+    var: &[f64],
+    affine: Option<Affine<'_>>,
+    eps: f64,
+    y: &mut [T],
+) -> Result<(), KernelError> {
+    check_eps(eps)?;
+    check_affine(affine, dims)?;
+    check_len("x", x.len(), dims.len())?;
+    check_len("y", y.len(), dims.len())?;
+    check_len("mean", mean.len(), dims.channels)?;
+    check_len("var", var.len(), dims.channels)?;
+    let (scale, shift) = fold(dims, var, affine, eps);
+    channel_affine(exec, x, dims, mean, &scale, &shift, y);
+    Ok(())
 }
 
 /// Reference for [`forward_eval`]: arithmetic in `f64`, one rounding per output.

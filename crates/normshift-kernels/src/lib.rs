@@ -28,16 +28,24 @@
 mod backward;
 mod element;
 mod error;
+mod exec;
 mod forward;
 mod layout;
 mod moments;
+mod sweep;
 
-pub use backward::{backward, backward_reference, Gradients, Saved, StatisticsSource};
+pub use backward::{
+    backward, backward_reference, backward_with, Gradients, Saved, StatisticsSource,
+};
 pub use element::Element;
 pub use error::KernelError;
-pub use forward::{forward_eval, forward_eval_reference, forward_train, forward_train_reference};
+pub use exec::{Execution, SimdLevel, DEFAULT_PARALLEL_MIN_LEN};
+pub use forward::{
+    forward_eval, forward_eval_reference, forward_eval_with, forward_train,
+    forward_train_reference, forward_train_with,
+};
 pub use layout::{canonical_dims, Dims, Layout};
-pub use moments::{inverse_std, moments, moments_reference};
+pub use moments::{inverse_std, moments, moments_reference, moments_with};
 
 /// Learned per-channel scale and shift, `y = gamma * x̂ + beta`.
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,157 @@
+//! How a kernel runs: on how many threads and with which instruction set.
+//!
+//! Both are explicit settings ([`Execution`]) rather than globals, so a caller (or a test)
+//! can force the scalar path or a single thread. Results do not depend on either: work is
+//! cut into tasks whose boundaries depend only on the tensor's shape, partial results are
+//! combined in a fixed order, and no kernel uses fused multiply-add, so every instruction
+//! set performs the same roundings in the same order.
+
+/// Instruction set a kernel is compiled for, chosen at run time (never at build time: the
+/// binary runs on any x86-64 and uses what the CPU offers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SimdLevel {
+    /// Portable code for the build target's baseline (SSE2 on x86-64). Always available.
+    Scalar,
+    /// x86-64 with AVX2 and FMA (256-bit vectors).
+    Avx2,
+    /// x86-64 with AVX-512F/VL (512-bit vectors).
+    Avx512,
+}
+
+impl SimdLevel {
+    /// The best level this CPU supports.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+                && std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return SimdLevel::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                return SimdLevel::Avx2;
+            }
+        }
+        SimdLevel::Scalar
+    }
+
+    /// Every level this CPU supports, lowest first (always starts with `Scalar`).
+    pub fn available() -> Vec<SimdLevel> {
+        let best = Self::detect();
+        [SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512]
+            .into_iter()
+            .filter(|&l| l <= best)
+            .collect()
+    }
+
+    /// This level if the CPU supports it, else the best one it does.
+    pub fn supported(self) -> Self {
+        self.min(Self::detect())
+    }
+
+    /// Short name (`"scalar"`, `"avx2"`, `"avx512"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Scalar => "scalar",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+}
+
+/// Tensors with fewer elements than this run on the calling thread by default.
+///
+/// Measured with `normshift bench --threshold` on the project machine (2 cores): below
+/// about 128 Ki elements the cost of waking a second thread exceeds what it saves.
+pub const DEFAULT_PARALLEL_MIN_LEN: usize = 1 << 17;
+
+/// How a kernel call executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// Run tasks on the current rayon thread pool (the global one, or the pool whose
+    /// `install` the call runs inside: that is how a caller chooses the thread count).
+    /// `false` runs everything on the calling thread.
+    pub parallel: bool,
+    /// Tensors with fewer elements than this run on the calling thread even when
+    /// `parallel` is set.
+    pub parallel_min_len: usize,
+    /// Instruction set; a level the CPU lacks is lowered to the best it has.
+    pub simd: SimdLevel,
+}
+
+impl Default for Execution {
+    /// Parallel on the current rayon pool above [`DEFAULT_PARALLEL_MIN_LEN`] elements,
+    /// with the best instruction set this CPU has.
+    fn default() -> Self {
+        Self {
+            parallel: true,
+            parallel_min_len: DEFAULT_PARALLEL_MIN_LEN,
+            simd: SimdLevel::detect(),
+        }
+    }
+}
+
+impl Execution {
+    /// Everything on the calling thread, best instruction set.
+    pub fn sequential() -> Self {
+        Self {
+            parallel: false,
+            ..Self::default()
+        }
+    }
+
+    /// The same settings with another instruction set (lowered to what the CPU has).
+    pub fn with_simd(self, simd: SimdLevel) -> Self {
+        Self {
+            simd: simd.supported(),
+            ..self
+        }
+    }
+
+    /// Whether a tensor of `len` elements is split across threads.
+    pub(crate) fn splits(&self, len: usize) -> bool {
+        self.parallel && len >= self.parallel_min_len && rayon::current_num_threads() > 1
+    }
+}
+
+/// A unit of work whose body is compiled once per instruction set.
+///
+/// `run` must be `#[inline(always)]` (and so must everything it calls in its hot loops), so
+/// that the body is inlined into [`dispatch`]'s per-level trampolines and vectorized with
+/// that level's instructions.
+pub(crate) trait Task {
+    type Output;
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `task` compiled for `level` (which must be supported: see [`SimdLevel::supported`]).
+#[inline]
+pub(crate) fn dispatch<K: Task>(level: SimdLevel, task: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<K: Task>(task: K) -> K::Output {
+            task.run()
+        }
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        fn avx512<K: Task>(task: K) -> K::Output {
+            task.run()
+        }
+        // Re-checked here so that a level built by hand (not through `supported`) can
+        // never run instructions the CPU lacks.
+        match level.supported() {
+            // SAFETY: `supported()` returns Avx512 only when `detect()` saw avx512f,
+            // avx512vl, avx2 and fma on this CPU, the features `avx512` is compiled with.
+            SimdLevel::Avx512 => return unsafe { avx512(task) },
+            // SAFETY: `supported()` returns Avx2 only when `detect()` saw avx2 and fma.
+            SimdLevel::Avx2 => return unsafe { avx2(task) },
+            SimdLevel::Scalar => {}
+        }
+    }
+    let _ = level;
+    task.run()
+}

@@ -1,0 +1,465 @@
+//! The fast sweeps every kernel is built from, over the canonical `outer × channels × inner`
+//! form:
+//!
+//! - [`channel_sums`]: per channel, `Σ w` and `Σ w·(x − center)`, where `w = x − center`
+//!   (moments, as shifted sums) or `w = dy` (the backward reduction);
+//! - [`channel_affine`]: `y = (x − center)·scale + shift` per channel (forward, fixed-statistics
+//!   backward);
+//! - [`channel_affine2`]: `dx = a·dy + b·(x − center) + d` per channel (batch-statistics backward).
+//!
+//! Two walks cover every layout. *Rows*: when a channel's values come in contiguous runs of
+//! at least [`MIN_ROW`] (`inner`, channels-first), each run is one vectorized loop with
+//! scalar per-channel constants. *Interleaved*: shorter runs (channels-last, `(N, C)`) are
+//! walked in super-rows of `k` outer rows whose width `W = k·channels·inner` is a multiple of
+//! 8 and at least 64, with the per-channel constants expanded to `W` positions, so the
+//! loop is vectorized across positions whatever the channel count (3 channels included).
+//!
+//! Work is cut into tasks whose boundaries depend only on the shape; partial sums of a task
+//! are folded in a fixed order, and tasks are combined in index order, so the sums are
+//! bit-identical for any thread count. Accumulation is in `f64` with 16 independent lanes.
+
+use crate::exec::{dispatch, Execution, Task};
+use crate::{Dims, Element};
+use rayon::prelude::*;
+
+/// Runs of at least this many values of one channel are walked as rows.
+pub(crate) const MIN_ROW: usize = 64;
+/// Independent accumulators per row: enough to hide the latency of `f64` additions at
+/// 512-bit vector width.
+const LANES: usize = 16;
+/// Elements per task: large enough that scheduling costs little (~20 µs of work each),
+/// small enough to balance two or more threads on the benchmark shapes.
+const TASK_ELEMS: usize = 1 << 16;
+
+#[derive(Clone, Copy, Debug)]
+enum Walk {
+    Rows,
+    /// `width` = elements per super-row (`k` outer rows of `channels · inner` each).
+    Interleaved {
+        width: usize,
+    },
+}
+
+impl Walk {
+    fn of(dims: Dims) -> Walk {
+        if dims.inner >= MIN_ROW {
+            return Walk::Rows;
+        }
+        let row = dims.channels * dims.inner;
+        let mut k = if row >= 64 { 1 } else { 8 / gcd(row, 8) };
+        while row * k < 64 {
+            k *= 2;
+        }
+        Walk::Interleaved { width: row * k }
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Sum of 16 lanes in a fixed pairwise order.
+#[inline(always)]
+fn lane_sum(a: &[f64; LANES]) -> f64 {
+    let mut s = [0.0f64; 8];
+    for j in 0..8 {
+        s[j] = a[j] + a[j + 8];
+    }
+    let t = [s[0] + s[4], s[1] + s[5], s[2] + s[6], s[3] + s[7]];
+    (t[0] + t[2]) + (t[1] + t[3])
+}
+
+/// `(Σ w, Σ w·(x − c))` over one contiguous run; `w = x − c` unless `WEIGHTED`.
+#[inline(always)]
+fn run_sums<T: Element, const WEIGHTED: bool>(x: &[T], w: &[T], c: f64) -> (f64, f64) {
+    let (mut a1, mut a2) = ([0.0f64; LANES], [0.0f64; LANES]);
+    let (xb, xr) = x.as_chunks::<LANES>();
+    let (wb, wr) = w.as_chunks::<LANES>();
+    for (xs, ws) in xb.iter().zip(wb) {
+        for j in 0..LANES {
+            let d = xs[j].to_f64() - c;
+            let v = if WEIGHTED { ws[j].to_f64() } else { d };
+            a1[j] += v;
+            a2[j] += v * d;
+        }
+    }
+    for j in 0..xr.len() {
+        let d = xr[j].to_f64() - c;
+        let v = if WEIGHTED { wr[j].to_f64() } else { d };
+        a1[j] += v;
+        a2[j] += v * d;
+    }
+    (lane_sum(&a1), lane_sum(&a2))
+}
+
+/// Rows walk, one task: sums of the runs `first..first + out.len()` (global run indices;
+/// `x` and `w` start at run `first`).
+struct RowSums<'a, T, const WEIGHTED: bool> {
+    x: &'a [T],
+    w: &'a [T],
+    inner: usize,
+    channels: usize,
+    first: usize,
+    center: &'a [f64],
+    out: &'a mut [[f64; 2]],
+}
+
+impl<T: Element, const WEIGHTED: bool> Task for RowSums<'_, T, WEIGHTED> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let inner = self.inner;
+        for (k, out) in self.out.iter_mut().enumerate() {
+            let span = k * inner..(k + 1) * inner;
+            let c = self.center[(self.first + k) % self.channels];
+            let (s1, s2) = run_sums::<T, WEIGHTED>(
+                &self.x[span.clone()],
+                if WEIGHTED { &self.w[span] } else { &[] },
+                c,
+            );
+            *out = [s1, s2];
+        }
+    }
+}
+
+/// Interleaved walk, one task: `x` and `w` hold whole super-rows (the last may be short);
+/// `acc1`/`acc2` (`width` each) receive the position-wise sums.
+struct InterleavedSums<'a, T, const WEIGHTED: bool> {
+    x: &'a [T],
+    w: &'a [T],
+    width: usize,
+    center: &'a [f64],
+    acc1: &'a mut [f64],
+    acc2: &'a mut [f64],
+}
+
+impl<T: Element, const WEIGHTED: bool> Task for InterleavedSums<'_, T, WEIGHTED> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        self.acc1.fill(0.0);
+        self.acc2.fill(0.0);
+        for (i, xs) in self.x.chunks(self.width).enumerate() {
+            let n = xs.len();
+            let ws = if WEIGHTED {
+                &self.w[i * self.width..i * self.width + n]
+            } else {
+                xs
+            };
+            let (a1, a2) = (&mut self.acc1[..n], &mut self.acc2[..n]);
+            let cs = &self.center[..n];
+            for ((((xv, wv), c), s1), s2) in xs.iter().zip(ws).zip(cs).zip(a1).zip(a2) {
+                let d = xv.to_f64() - c;
+                let v = if WEIGHTED { wv.to_f64() } else { d };
+                *s1 += v;
+                *s2 += v * d;
+            }
+        }
+    }
+}
+
+/// Per channel: `s1 = Σ w`, `s2 = Σ w·(x − center)`, with `w = x − center` when `w` is
+/// `None`. Lengths must already be checked (`x`, `w`: `dims.len()`; the rest: channels).
+pub(crate) fn channel_sums<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    w: Option<&[T]>,
+    dims: Dims,
+    center: &[f64],
+    s1: &mut [f64],
+    s2: &mut [f64],
+) {
+    match w {
+        Some(w) => channel_sums_impl::<T, true>(exec, x, w, dims, center, s1, s2),
+        None => channel_sums_impl::<T, false>(exec, x, &[], dims, center, s1, s2),
+    }
+}
+
+fn channel_sums_impl<T: Element, const WEIGHTED: bool>(
+    exec: &Execution,
+    x: &[T],
+    w: &[T],
+    dims: Dims,
+    center: &[f64],
+    s1: &mut [f64],
+    s2: &mut [f64],
+) {
+    s1.fill(0.0);
+    s2.fill(0.0);
+    if dims.is_empty() {
+        return;
+    }
+    let level = exec.simd.supported();
+    let parallel = exec.splits(dims.len());
+    match Walk::of(dims) {
+        Walk::Rows => {
+            let inner = dims.inner;
+            let runs = dims.outer * dims.channels;
+            let per_task = (TASK_ELEMS / inner).max(1);
+            let mut partial = vec![[0.0f64; 2]; runs];
+            let task = |(t, out): (usize, &mut [[f64; 2]])| {
+                let first = t * per_task;
+                let span = first * inner..(first + out.len()) * inner;
+                let task = RowSums::<T, WEIGHTED> {
+                    x: &x[span.clone()],
+                    w: if WEIGHTED { &w[span] } else { &[] },
+                    inner,
+                    channels: dims.channels,
+                    first,
+                    center,
+                    out,
+                };
+                dispatch(level, task);
+            };
+            if parallel {
+                partial.par_chunks_mut(per_task).enumerate().for_each(task);
+            } else {
+                partial.chunks_mut(per_task).enumerate().for_each(task);
+            }
+            // Runs of one channel are combined in outer order, whatever the task split.
+            for (run, [p1, p2]) in partial.iter().enumerate() {
+                let c = run % dims.channels;
+                s1[c] += p1;
+                s2[c] += p2;
+            }
+        }
+        Walk::Interleaved { width } => {
+            let row = dims.channels * dims.inner;
+            let expanded: Vec<f64> = (0..width).map(|p| center[(p % row) / dims.inner]).collect();
+            let per_task = (TASK_ELEMS / width).max(1) * width;
+            let tasks = dims.len().div_ceil(per_task);
+            let mut partial = vec![0.0f64; tasks * 2 * dims.channels];
+            let fold = |t: usize, out: &mut [f64], scratch: &mut Vec<f64>| {
+                let span = t * per_task..((t + 1) * per_task).min(dims.len());
+                scratch.resize(2 * width, 0.0);
+                let (acc1, acc2) = scratch.split_at_mut(width);
+                let task = InterleavedSums::<T, WEIGHTED> {
+                    x: &x[span.clone()],
+                    w: if WEIGHTED { &w[span] } else { &[] },
+                    width,
+                    center: &expanded,
+                    acc1,
+                    acc2,
+                };
+                dispatch(level, task);
+                let (o1, o2) = out.split_at_mut(dims.channels);
+                for p in 0..width {
+                    let c = (p % row) / dims.inner;
+                    o1[c] += acc1[p];
+                    o2[c] += acc2[p];
+                }
+            };
+            let chunk = 2 * dims.channels;
+            if parallel {
+                partial
+                    .par_chunks_mut(chunk)
+                    .enumerate()
+                    .for_each_init(Vec::new, |scratch, (t, out)| fold(t, out, scratch));
+            } else {
+                let mut scratch = Vec::new();
+                for (t, out) in partial.chunks_mut(chunk).enumerate() {
+                    fold(t, out, &mut scratch);
+                }
+            }
+            for out in partial.chunks(chunk) {
+                let (o1, o2) = out.split_at(dims.channels);
+                for c in 0..dims.channels {
+                    s1[c] += o1[c];
+                    s2[c] += o2[c];
+                }
+            }
+        }
+    }
+}
+
+/// Per-channel constants of an affine map: `out = a·u + b·(x − center) + d`.
+#[derive(Clone, Copy)]
+struct Coefficients<'a> {
+    center: &'a [f64],
+    a: &'a [f64],
+    b: &'a [f64],
+    d: &'a [f64],
+}
+
+/// One task of an affine map over whole runs (rows walk) or super-rows (interleaved walk).
+/// `TWO_INPUTS`: `out = a·u + b·(x − center) + d`; otherwise `out = (x − center)·b + d`
+/// (`u` and `a` unused).
+struct AffineTask<'a, T, const TWO_INPUTS: bool> {
+    x: &'a [T],
+    u: &'a [T],
+    out: &'a mut [T],
+    /// Rows walk: run length and the first run's channel; interleaved: `None`.
+    rows: Option<(usize, usize, usize)>,
+    k: Coefficients<'a>,
+}
+
+#[inline(always)]
+fn affine_run<T: Element, const TWO_INPUTS: bool>(
+    x: &[T],
+    u: &[T],
+    out: &mut [T],
+    (c, a, b, d): (f64, f64, f64, f64),
+) {
+    if TWO_INPUTS {
+        for ((o, xv), uv) in out.iter_mut().zip(x).zip(u) {
+            *o = T::from_f64(a * uv.to_f64() + b * (xv.to_f64() - c) + d);
+        }
+    } else {
+        for (o, xv) in out.iter_mut().zip(x) {
+            *o = T::from_f64((xv.to_f64() - c) * b + d);
+        }
+    }
+}
+
+impl<T: Element, const TWO_INPUTS: bool> Task for AffineTask<'_, T, TWO_INPUTS> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let k = self.k;
+        match self.rows {
+            Some((inner, channels, first_channel)) => {
+                let mut c = first_channel;
+                for (i, (xs, os)) in self
+                    .x
+                    .chunks(inner)
+                    .zip(self.out.chunks_mut(inner))
+                    .enumerate()
+                {
+                    let us = if TWO_INPUTS {
+                        &self.u[i * inner..(i + 1) * inner]
+                    } else {
+                        &[]
+                    };
+                    let a = if TWO_INPUTS { k.a[c] } else { 0.0 };
+                    affine_run::<T, TWO_INPUTS>(xs, us, os, (k.center[c], a, k.b[c], k.d[c]));
+                    c += 1;
+                    if c == channels {
+                        c = 0;
+                    }
+                }
+            }
+            None => {
+                let width = k.center.len();
+                for (i, (xs, os)) in self
+                    .x
+                    .chunks(width)
+                    .zip(self.out.chunks_mut(width))
+                    .enumerate()
+                {
+                    let n = xs.len();
+                    if TWO_INPUTS {
+                        let us = &self.u[i * width..i * width + n];
+                        let it = os.iter_mut().zip(xs).zip(us);
+                        let coef = k.center.iter().zip(k.a).zip(k.b).zip(k.d);
+                        for (((o, xv), uv), (((c, a), b), d)) in it.zip(coef) {
+                            *o = T::from_f64(a * uv.to_f64() + b * (xv.to_f64() - c) + d);
+                        }
+                    } else {
+                        let coef = k.center.iter().zip(k.b).zip(k.d);
+                        for ((o, xv), ((c, b), d)) in os.iter_mut().zip(xs).zip(coef) {
+                            *o = T::from_f64((xv.to_f64() - c) * b + d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `y = (x − center)·scale + shift` per channel.
+pub(crate) fn channel_affine<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    center: &[f64],
+    scale: &[f64],
+    shift: &[f64],
+    y: &mut [T],
+) {
+    let zeros = vec![0.0; dims.channels];
+    let k = Coefficients {
+        center,
+        a: &zeros,
+        b: scale,
+        d: shift,
+    };
+    affine_impl::<T, false>(exec, x, &[], dims, k, y);
+}
+
+/// `dx = a·dy + b·(x − center) + d` per channel.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn channel_affine2<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    center: &[f64],
+    (a, b, d): (&[f64], &[f64], &[f64]),
+    dx: &mut [T],
+) {
+    let k = Coefficients { center, a, b, d };
+    affine_impl::<T, true>(exec, x, dy, dims, k, dx);
+}
+
+fn affine_impl<T: Element, const TWO_INPUTS: bool>(
+    exec: &Execution,
+    x: &[T],
+    u: &[T],
+    dims: Dims,
+    k: Coefficients<'_>,
+    out: &mut [T],
+) {
+    if dims.is_empty() {
+        return;
+    }
+    let level = exec.simd.supported();
+    let parallel = exec.splits(dims.len());
+    let (per_task, expanded);
+    let k = match Walk::of(dims) {
+        Walk::Rows => {
+            per_task = (TASK_ELEMS / dims.inner).max(1) * dims.inner;
+            k
+        }
+        Walk::Interleaved { width } => {
+            per_task = (TASK_ELEMS / width).max(1) * width;
+            let row = dims.channels * dims.inner;
+            let expand =
+                |v: &[f64]| -> Vec<f64> { (0..width).map(|p| v[(p % row) / dims.inner]).collect() };
+            expanded = [expand(k.center), expand(k.a), expand(k.b), expand(k.d)];
+            Coefficients {
+                center: &expanded[0],
+                a: &expanded[1],
+                b: &expanded[2],
+                d: &expanded[3],
+            }
+        }
+    };
+    let rows = matches!(Walk::of(dims), Walk::Rows);
+    let task = |(t, os): (usize, &mut [T])| {
+        let start = t * per_task;
+        let span = start..start + os.len();
+        let task = AffineTask::<T, TWO_INPUTS> {
+            x: &x[span.clone()],
+            u: if TWO_INPUTS { &u[span] } else { &[] },
+            out: os,
+            rows: rows.then(|| {
+                (
+                    dims.inner,
+                    dims.channels,
+                    (start / dims.inner) % dims.channels,
+                )
+            }),
+            k,
+        };
+        dispatch(level, task);
+    };
+    if parallel {
+        out.par_chunks_mut(per_task).enumerate().for_each(task);
+    } else {
+        out.chunks_mut(per_task).enumerate().for_each(task);
+    }
+}
