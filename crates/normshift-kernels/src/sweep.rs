@@ -116,11 +116,10 @@ impl<T: Element, const WEIGHTED: bool> Task for RowSums<'_, T, WEIGHTED> {
         for (k, out) in self.out.iter_mut().enumerate() {
             let span = k * inner..(k + 1) * inner;
             let c = self.center[(self.first + k) % self.channels];
-            let (s1, s2) = run_sums::<T, WEIGHTED>(
-                &self.x[span.clone()],
-                if WEIGHTED { &self.w[span] } else { &[] },
-                c,
-            );
+            // Unweighted runs pass `x` as `w` (ignored): an empty `w` would cut the zip short.
+            let xs = &self.x[span.clone()];
+            let ws = if WEIGHTED { &self.w[span] } else { xs };
+            let (s1, s2) = run_sums::<T, WEIGHTED>(xs, ws, c);
             *out = [s1, s2];
         }
     }
