@@ -174,7 +174,7 @@ fn compute<T: Element>(k: &Case<T>, exec: Option<&Execution>) -> Results {
     }
     let invstd: Vec<f64> = var.iter().map(|&v| inverse_std(v, eps)).collect();
     let running_invstd: Vec<f64> = k.running_var.iter().map(|&v| inverse_std(v, eps)).collect();
-    let mut grads = |source, m: &[f64], s: &[f64]| {
+    let grads = |source, m: &[f64], s: &[f64]| {
         let (mut dx, mut dg, mut db) = (vec![zero; len], vec![0.0; c], vec![0.0; c]);
         let saved = Saved {
             mean: m,
