@@ -45,6 +45,39 @@ pub enum Command {
         after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # exact tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n  normshift drift train.csv deploy.csv --html report.html\n\nExit codes: 0 no drift, 1 drift found, 2 error."
     )]
     Drift(DriftArgs),
+    /// Measure the batch-norm kernels: time, GB/s, share of the same run's copy bandwidth.
+    #[command(
+        after_help = "Examples:\n  normshift bench                                  # every case, every core\n  normshift bench --case 64x64x56x56 --threads 1   # one shape, both layouts, one thread\n  normshift bench --case 32x3x224x224/channels-last --simd scalar\n  normshift bench --json > bench.json\n  normshift bench --threshold                      # where a second thread starts to pay"
+    )]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Case to run: a logical shape (`64x64x56x56`), optionally narrowed with
+    /// `/channels-last` or `/channels-first` and `/f32` or `/f64`. Repeatable; default: all.
+    #[arg(long = "case", value_name = "CASE")]
+    pub cases: Vec<String>,
+    /// Worker threads (0: every core this process may use).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Timed repetitions per measurement; the median is reported.
+    #[arg(long, default_value_t = 15)]
+    pub reps: usize,
+    /// Instruction set for normshift's kernels [default: the best this CPU has].
+    #[arg(long, value_enum)]
+    pub simd: Option<SimdArg>,
+    /// Instead of the cases: time one thread against all over growing sizes, to place the
+    /// size below which kernels stay on one thread.
+    #[arg(long)]
+    pub threshold: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SimdArg {
+    Scalar,
+    Avx2,
+    Avx512,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,13 @@ impl Printer {
         Ok(())
     }
 
+    /// A line of progress on stderr, unless `--quiet`.
+    pub fn note(&self, line: &str) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
     /// Prints an error on stderr (never a panic or backtrace).
     pub fn error(&self, err: &anyhow::Error) {
         let mut msg = format!("error: {err}");

@@ -1,6 +1,6 @@
 use crate::error::check_len;
 use crate::exec::Execution;
-use crate::sweep::{channel_affine, channel_affine2, channel_sums};
+use crate::sweep::{channel_affine, channel_sums, reduce_map, MapCoef};
 use crate::{Dims, Element, KernelError};
 
 /// Which statistics the forward pass normalized with; decides the input gradient.
@@ -71,33 +71,52 @@ pub fn backward_with<T: Element>(
 ) -> Result<(), KernelError> {
     check_backward(x, dy, dims, saved, gamma, &grads)?;
     let c = dims.channels;
-    channel_sums(
-        exec,
-        x,
-        Some(dy),
-        dims,
-        saved.mean,
-        grads.dbeta,
-        grads.dgamma,
-    );
-    for k in 0..c {
-        grads.dgamma[k] *= saved.invstd[k];
-    }
     let n = dims.per_channel() as f64;
     let g = |k: usize| gamma.map_or(1.0, |g| g[k]);
-    let a: Vec<f64> = (0..c).map(|k| g(k) * saved.invstd[k]).collect();
     match saved.source {
         StatisticsSource::Batch => {
-            let b: Vec<f64> = (0..c)
-                .map(|k| -a[k] * saved.invstd[k] * grads.dgamma[k] / n)
-                .collect();
-            let d: Vec<f64> = (0..c).map(|k| -a[k] * grads.dbeta[k] / n).collect();
-            channel_affine2(exec, x, dy, dims, saved.mean, (&a, &b, &d), grads.dx);
+            // dx = A·dy + B·(x − mean) + D, with A = γ·invstd, B = −A·invstd·dγ/n,
+            // D = −A·dβ/n, where dβ = Σ dy and dγ = invstd · Σ dy·(x − mean).
+            let finish = |k: usize, sum_dy: f64, sum_dy_xc: f64| {
+                let a = g(k) * saved.invstd[k];
+                let dgamma = sum_dy_xc * saved.invstd[k];
+                MapCoef {
+                    center: saved.mean[k],
+                    a,
+                    b: -a * saved.invstd[k] * dgamma / n,
+                    d: -a * sum_dy / n,
+                }
+            };
+            let (dx, dbeta) = (&mut *grads.dx, &mut *grads.dbeta);
+            reduce_map(
+                exec,
+                x,
+                Some(dy),
+                dims,
+                saved.mean,
+                &finish,
+                dx,
+                dbeta,
+                grads.dgamma,
+            );
         }
         StatisticsSource::Fixed => {
+            channel_sums(
+                exec,
+                x,
+                Some(dy),
+                dims,
+                saved.mean,
+                grads.dbeta,
+                grads.dgamma,
+            );
+            let a: Vec<f64> = (0..c).map(|k| g(k) * saved.invstd[k]).collect();
             let zeros = vec![0.0; c];
             channel_affine(exec, dy, dims, &zeros, &a, &zeros, grads.dx);
         }
+    }
+    for k in 0..c {
+        grads.dgamma[k] *= saved.invstd[k];
     }
     Ok(())
 }

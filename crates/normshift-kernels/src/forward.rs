@@ -1,7 +1,8 @@
 use crate::error::{check_eps, check_len};
 use crate::exec::Execution;
-use crate::sweep::channel_affine;
-use crate::{inverse_std, moments_reference, moments_with, Affine, Dims, Element, KernelError};
+use crate::moments::{finish_moments, moment_shifts};
+use crate::sweep::{channel_affine, reduce_map, MapCoef};
+use crate::{inverse_std, moments_reference, Affine, Dims, Element, KernelError};
 
 /// Training-mode forward: batch statistics, then `y = (x − mean) / sqrt(var + eps) · γ + β`.
 ///
@@ -40,9 +41,28 @@ pub fn forward_train_with<T: Element>(
     check_eps(eps)?;
     check_affine(affine, dims)?;
     check_len("y", y.len(), dims.len())?;
-    moments_with(exec, x, dims, mean, var)?;
-    let (scale, shift) = fold(dims, var, affine, eps);
-    channel_affine(exec, x, dims, mean, &scale, &shift, y);
+    check_len("x", x.len(), dims.len())?;
+    check_len("mean", mean.len(), dims.channels)?;
+    check_len("var", var.len(), dims.channels)?;
+    let count = dims.per_channel();
+    if count == 0 {
+        return Err(KernelError::Empty);
+    }
+    let shift = moment_shifts(x, dims);
+    let finish = |c: usize, s1: f64, s2: f64| {
+        let (m, v) = finish_moments(shift[c], s1, s2, count);
+        let (g, b) = affine.map_or((1.0, 0.0), |a| (a.gamma[c], a.beta[c]));
+        MapCoef {
+            center: m,
+            a: 0.0,
+            b: inverse_std(v, eps) * g,
+            d: b,
+        }
+    };
+    reduce_map(exec, x, None, dims, &shift, &finish, y, mean, var);
+    for c in 0..dims.channels {
+        (mean[c], var[c]) = finish_moments(shift[c], mean[c], var[c], count);
+    }
     Ok(())
 }
 

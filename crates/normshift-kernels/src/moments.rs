@@ -37,21 +37,31 @@ pub fn moments_with<T: Element>(
     if count == 0 {
         return Err(KernelError::Empty);
     }
-    let shift: Vec<f64> = (0..dims.channels)
-        .map(|c| x[dims.block(0, c)].to_f64())
-        .collect();
+    let shift = moment_shifts(x, dims);
     channel_sums(exec, x, None, dims, &shift, mean, var);
-    let n = count as f64;
     for c in 0..dims.channels {
-        let (s1, s2) = (mean[c], var[c]);
-        let d = s1 / n;
-        mean[c] = shift[c] + d;
-        // Rounding can leave a tiny negative variance; clamp it, but let NaN through
-        // (`f64::max` would turn NaN into 0 and hide a poisoned channel).
-        let v = (s2 - s1 * d) / n;
-        var[c] = if v < 0.0 { 0.0 } else { v };
+        (mean[c], var[c]) = finish_moments(shift[c], mean[c], var[c], count);
     }
     Ok(())
+}
+
+/// The shift `K` of each channel's shifted sums: its first value.
+pub(crate) fn moment_shifts<T: Element>(x: &[T], dims: Dims) -> Vec<f64> {
+    (0..dims.channels)
+        .map(|c| x[dims.block(0, c)].to_f64())
+        .collect()
+}
+
+/// Mean and biased variance from shifted sums `s1 = Σ (x − K)`, `s2 = Σ (x − K)²` over `n`
+/// values.
+#[inline]
+pub(crate) fn finish_moments(shift: f64, s1: f64, s2: f64, n: usize) -> (f64, f64) {
+    let n = n as f64;
+    let d = s1 / n;
+    // Rounding can leave a tiny negative variance; clamp it, but let NaN through
+    // (`f64::max` would turn NaN into 0 and hide a poisoned channel).
+    let v = (s2 - s1 * d) / n;
+    (shift + d, if v < 0.0 { 0.0 } else { v })
 }
 
 /// Reference moments: two passes in `f64` (mean, then the mean of squared deviations), so

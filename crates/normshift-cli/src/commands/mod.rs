@@ -1,6 +1,7 @@
 //! One module per command; each turns arguments into library calls and hands the result to
 //! the printer.
 
+mod bench;
 mod demo;
 mod drift;
 mod explain;
@@ -20,5 +21,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::run(args, printer),
         Command::Normalize(args) => normalize::run(args, printer),
         Command::Drift(args) => drift::run(args, printer),
+        Command::Bench(args) => bench::run(args, printer),
     }
 }

@@ -1,0 +1,126 @@
+use normshift_kernels::Layout;
+
+/// Element type of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DType {
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl DType {
+    /// `"f32"` or `"f64"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "f32",
+            DType::F64 => "f64",
+        }
+    }
+}
+
+/// A measured operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Training-mode forward: batch statistics, then normalize.
+    ForwardTrain,
+    /// Evaluation-mode forward with fixed statistics.
+    ForwardEval,
+    /// Backward with batch statistics: dx, dgamma, dbeta.
+    Backward,
+}
+
+impl Op {
+    /// Name used in tables and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::ForwardTrain => "forward_train",
+            Op::ForwardEval => "forward_eval",
+            Op::Backward => "backward",
+        }
+    }
+}
+
+/// A tensor shape to benchmark.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Logical shape in channels-first order `(N, C, spatial…)`.
+    pub shape: Vec<usize>,
+    /// How it is stored.
+    pub layout: Layout,
+    /// Element type.
+    pub dtype: DType,
+}
+
+impl Case {
+    fn new(shape: &[usize], layout: Layout, dtype: DType) -> Self {
+        Self {
+            shape: shape.to_vec(),
+            layout,
+            dtype,
+        }
+    }
+
+    /// The logical shape as `N x C x …`.
+    pub fn name(&self) -> String {
+        self.shape
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("x")
+    }
+
+    /// `channels-first` or `channels-last`.
+    pub fn layout_name(&self) -> &'static str {
+        match self.layout {
+            Layout::ChannelsFirst => "channels-first",
+            Layout::ChannelsLast => "channels-last",
+        }
+    }
+
+    /// Name, layout and type, as accepted by [`Case::matches`].
+    pub fn id(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.name(),
+            self.layout_name(),
+            self.dtype.name()
+        )
+    }
+
+    /// Whether a filter selects this case: a shape (`64x64x56x56`) selects every layout and
+    /// type of it; `shape/layout` and `shape/layout/dtype` narrow it down.
+    pub fn matches(&self, filter: &str) -> bool {
+        let id = self.id();
+        id == filter || id.starts_with(&format!("{filter}/"))
+    }
+
+    /// The shape as stored: channels moved last for channels-last.
+    pub fn storage_shape(&self) -> Vec<usize> {
+        match self.layout {
+            Layout::ChannelsFirst => self.shape.clone(),
+            Layout::ChannelsLast => {
+                let mut s = vec![self.shape[0]];
+                s.extend_from_slice(&self.shape[2..]);
+                s.push(self.shape[1]);
+                s
+            }
+        }
+    }
+}
+
+/// The cases of the fast-kernels issue: f32 unless noted.
+pub fn default_cases() -> Vec<Case> {
+    use DType::*;
+    use Layout::*;
+    vec![
+        Case::new(&[65536, 64], ChannelsFirst, F32),
+        Case::new(&[4096, 1024], ChannelsFirst, F32),
+        Case::new(&[64, 64, 56, 56], ChannelsFirst, F32),
+        Case::new(&[64, 64, 56, 56], ChannelsLast, F32),
+        Case::new(&[256, 256, 14, 14], ChannelsFirst, F32),
+        Case::new(&[32, 3, 224, 224], ChannelsFirst, F32),
+        Case::new(&[32, 3, 224, 224], ChannelsLast, F32),
+        Case::new(&[64, 64, 56, 56], ChannelsFirst, F64),
+    ]
+}

@@ -1,0 +1,282 @@
+//! Benchmarks of normshift's batch-norm kernels, as `normshift bench` runs them.
+//!
+//! Every figure is relative to something measured in the same run: the memory bandwidth of
+//! a plain parallel copy over buffers of the same size (the most a memory-bound kernel can
+//! reach), and, when enabled, a peer implementation on the same data.
+//!
+//! ```no_run
+//! let options = normshift_bench::Options { reps: 5, ..Default::default() };
+//! for m in normshift_bench::run(&options, |_| {}).unwrap() {
+//!     println!("{} {} {} {:.2} ms {:.1} GB/s", m.case, m.layout, m.op, m.ms, m.gbps);
+//! }
+//! ```
+#![deny(missing_docs)]
+
+mod cases;
+mod timing;
+
+pub use cases::{default_cases, Case, DType, Op};
+pub use timing::{copy_gbps, median_ms, paired_ms};
+
+use normshift_kernels::{
+    backward_with, canonical_dims, forward_eval_with, forward_train_with, inverse_std, Affine,
+    Element, Execution, Gradients, Saved, SimdLevel, StatisticsSource,
+};
+use serde::Serialize;
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// No case matched the filters.
+    #[error("no benchmark case matches {0}; cases: {1}")]
+    NoCase(String, String),
+    /// The thread pool could not be built.
+    #[error("cannot start {threads} threads: {message}")]
+    Threads {
+        /// Threads requested.
+        threads: usize,
+        /// What rayon said.
+        message: String,
+    },
+    /// A kernel refused its arguments (a bug in the benchmark's shapes).
+    #[error(transparent)]
+    Kernel(#[from] normshift_kernels::KernelError),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Case names to run (as in [`Case::name`]); empty runs every default case.
+    pub cases: Vec<String>,
+    /// Worker threads; 0 means every core this process may use.
+    pub threads: usize,
+    /// Timed repetitions per measurement (the median is reported), after one warm-up.
+    pub reps: usize,
+    /// Instruction set for our kernels (lowered to what the CPU has).
+    pub simd: SimdLevel,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cases: Vec::new(),
+            threads: 0,
+            reps: 15,
+            simd: SimdLevel::detect(),
+        }
+    }
+}
+
+/// One line of results.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    /// Logical shape, channels-first order (`N x C x spatial…`).
+    pub case: String,
+    /// `channels-first` or `channels-last` storage.
+    pub layout: &'static str,
+    /// Element type.
+    pub dtype: &'static str,
+    /// `forward_train`, `forward_eval` or `backward`.
+    pub op: &'static str,
+    /// Median wall time of one call, milliseconds.
+    pub ms: f64,
+    /// Effective bandwidth: bytes the operation must move (forward: x read + y written;
+    /// backward: x and dy read + dx written) per second, in GB/s (1e9 bytes).
+    pub gbps: f64,
+    /// Bandwidth of a parallel copy of a buffer of the same size, same threads, timed
+    /// alternately with the operation (median).
+    pub copy_gbps: f64,
+    /// `gbps / copy_gbps`.
+    pub bandwidth_ratio: f64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Instruction set used by our kernels.
+    pub simd: &'static str,
+}
+
+/// Runs the benchmark, calling `progress` with each measurement as it completes.
+pub fn run(
+    options: &Options,
+    mut progress: impl FnMut(&Measurement),
+) -> Result<Vec<Measurement>, BenchError> {
+    let cases = select(&options.cases)?;
+    let pool = thread_pool(options.threads)?;
+    let threads = pool.current_num_threads();
+    let exec = Execution::default().with_simd(options.simd);
+    let mut out = Vec::new();
+    for case in &cases {
+        let reps = options.reps.max(1);
+        let results = pool.install(|| match case.dtype {
+            DType::F32 => measure::<f32>(case, &exec, reps),
+            DType::F64 => measure::<f64>(case, &exec, reps),
+        })?;
+        for (op, ms, bytes, copy) in results {
+            let gbps = bytes as f64 / (ms * 1e-3) / 1e9;
+            let m = Measurement {
+                case: case.name(),
+                layout: case.layout_name(),
+                dtype: case.dtype.name(),
+                op: op.name(),
+                ms,
+                gbps,
+                copy_gbps: copy,
+                bandwidth_ratio: gbps / copy,
+                threads,
+                simd: exec.simd.name(),
+            };
+            progress(&m);
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The thread pool a run uses: `threads` workers, or every core when 0.
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, BenchError> {
+    let n = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| BenchError::Threads {
+            threads: n,
+            message: e.to_string(),
+        })
+}
+
+/// One size of [`threshold_sweep`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ThresholdPoint {
+    /// Elements in the tensor (`N × 64`, f32).
+    pub elements: usize,
+    /// Median ms on the calling thread.
+    pub sequential_ms: f64,
+    /// Median ms split across the pool, whatever the size.
+    pub parallel_ms: f64,
+}
+
+/// Times `forward_train` on `(N, 64)` f32 tensors from 4 Ki to 4 Mi elements, on one thread
+/// and split across `threads` (0: every core), to place
+/// [`normshift_kernels::DEFAULT_PARALLEL_MIN_LEN`].
+pub fn threshold_sweep(
+    threads: usize,
+    reps: usize,
+    simd: SimdLevel,
+) -> Result<Vec<ThresholdPoint>, BenchError> {
+    let pool = thread_pool(threads)?;
+    let seq = Execution::sequential().with_simd(simd);
+    let par = Execution {
+        parallel_min_len: 0,
+        ..Execution::default().with_simd(simd)
+    };
+    let reps = reps.max(1) * 4;
+    let mut out = Vec::new();
+    for shift in 12..=22 {
+        let len = 1usize << shift;
+        let dims = canonical_dims(&[len / 64, 64], normshift_kernels::Layout::ChannelsFirst)?;
+        let mut x = vec![0.0f32; len];
+        fill(&mut x, 3, 1.0);
+        let mut y = vec![0.0f32; len];
+        let (mut m, mut v) = (vec![0.0; 64], vec![0.0; 64]);
+        let mut time = |exec: &Execution| {
+            pool.install(|| {
+                median_ms(reps, || {
+                    forward_train_with(exec, &x, dims, None, 1e-5, &mut y, &mut m, &mut v)
+                })
+            })
+        };
+        let sequential_ms = time(&seq)?;
+        let parallel_ms = time(&par)?;
+        out.push(ThresholdPoint {
+            elements: len,
+            sequential_ms,
+            parallel_ms,
+        });
+    }
+    Ok(out)
+}
+
+fn select(names: &[String]) -> Result<Vec<Case>, BenchError> {
+    let all = default_cases();
+    if names.is_empty() {
+        return Ok(all);
+    }
+    let chosen: Vec<Case> = all
+        .iter()
+        .filter(|c| names.iter().any(|n| c.matches(n)))
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        let known: Vec<String> = all.iter().map(|c| c.id()).collect();
+        return Err(BenchError::NoCase(names.join(", "), known.join(", ")));
+    }
+    Ok(chosen)
+}
+
+/// Deterministic test data: a cheap generator (the values only need to be ordinary floats).
+fn fill<T: Element>(buf: &mut [T], seed: u64, offset: f64) {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    for v in buf.iter_mut() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        *v = T::from_f64(offset + (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0);
+    }
+}
+
+type OpResult = (Op, f64, usize, f64);
+
+fn measure<T: Element>(
+    case: &Case,
+    exec: &Execution,
+    reps: usize,
+) -> Result<Vec<OpResult>, BenchError> {
+    let dims = canonical_dims(&case.storage_shape(), case.layout)?;
+    let (len, c) = (dims.len(), dims.channels);
+    let zero = T::from_f64(0.0);
+    let (mut x, mut dy, mut y) = (vec![zero; len], vec![zero; len], vec![zero; len]);
+    fill(&mut x, 1, 3.0);
+    fill(&mut dy, 2, 0.0);
+    let gamma: Vec<f64> = (0..c).map(|i| 1.0 + i as f64 / c as f64).collect();
+    let beta: Vec<f64> = (0..c).map(|i| i as f64 / c as f64).collect();
+    let affine = Some(Affine {
+        gamma: &gamma,
+        beta: &beta,
+    });
+    let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
+    let eps = 1e-5;
+    let bytes = std::mem::size_of::<T>() * len;
+    // The copy runs from `dy` into `scratch`, buffers the kernels do not write.
+    let mut scratch = vec![zero; len];
+    let (train, copy_train) = paired_ms(reps, &dy, &mut scratch, || {
+        forward_train_with(exec, &x, dims, affine, eps, &mut y, &mut mean, &mut var)
+    })?;
+    let running_var: Vec<f64> = var.iter().map(|v| v * 1.1).collect();
+    let (eval, copy_eval) = paired_ms(reps, &dy, &mut scratch, || {
+        forward_eval_with(exec, &x, dims, &mean, &running_var, affine, eps, &mut y)
+    })?;
+    let invstd: Vec<f64> = var.iter().map(|&v| inverse_std(v, eps)).collect();
+    let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
+    let (backward, copy_backward) = paired_ms(reps, &dy, &mut scratch, || {
+        let saved = Saved {
+            mean: &mean,
+            invstd: &invstd,
+            source: StatisticsSource::Batch,
+        };
+        let grads = Gradients {
+            dx: &mut y,
+            dgamma: &mut dgamma,
+            dbeta: &mut dbeta,
+        };
+        backward_with(exec, &x, &dy, dims, saved, Some(&gamma), grads)
+    })?;
+    Ok(vec![
+        (Op::ForwardTrain, train, 2 * bytes, copy_train),
+        (Op::ForwardEval, eval, 2 * bytes, copy_eval),
+        (Op::Backward, backward, 3 * bytes, copy_backward),
+    ])
+}

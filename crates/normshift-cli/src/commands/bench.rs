@@ -1,0 +1,101 @@
+use crate::cli::{BenchArgs, SimdArg};
+use crate::printer::{Printer, Report};
+use normshift_bench::{Measurement, Options, ThresholdPoint};
+use normshift_kernels::SimdLevel;
+use serde::Serialize;
+use std::fmt::Write;
+use std::process::ExitCode;
+
+pub fn run(args: BenchArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let simd = match args.simd {
+        None => SimdLevel::detect(),
+        Some(SimdArg::Scalar) => SimdLevel::Scalar,
+        Some(SimdArg::Avx2) => SimdLevel::Avx2,
+        Some(SimdArg::Avx512) => SimdLevel::Avx512,
+    };
+    if args.threshold {
+        let points = normshift_bench::threshold_sweep(args.threads, args.reps, simd)?;
+        printer.report(&Threshold(points))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let options = Options {
+        cases: args.cases,
+        threads: args.threads,
+        reps: args.reps,
+        simd,
+    };
+    let rows = normshift_bench::run(&options, |m| {
+        printer.note(&format!(
+            "{} {} {} {}: {:.2} ms",
+            m.case, m.layout, m.dtype, m.op, m.ms
+        ))
+    })?;
+    printer.report(&Table(rows))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Table(Vec<Measurement>);
+
+impl Report for Table {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        let Some(first) = self.0.first() else {
+            return Ok(());
+        };
+        writeln!(
+            out,
+            "{} threads, {} kernels; ratio = GB/s over a parallel copy of the same bytes, same run",
+            first.threads, first.simd
+        )?;
+        writeln!(
+            out,
+            "{:<18} {:<15} {:<5} {:<14} {:>9} {:>7} {:>9} {:>6}",
+            "case", "layout", "dtype", "op", "ms", "GB/s", "copy GB/s", "ratio"
+        )?;
+        for m in &self.0 {
+            writeln!(
+                out,
+                "{:<18} {:<15} {:<5} {:<14} {:>9.3} {:>7.1} {:>9.1} {:>5.0}%",
+                m.case,
+                m.layout,
+                m.dtype,
+                m.op,
+                m.ms,
+                m.gbps,
+                m.copy_gbps,
+                m.bandwidth_ratio * 100.0
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Threshold(Vec<ThresholdPoint>);
+
+impl Report for Threshold {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        writeln!(
+            out,
+            "forward_train, (N, 64) f32: one thread against all, median ms"
+        )?;
+        writeln!(
+            out,
+            "{:>10} {:>12} {:>12} {:>8}",
+            "elements", "1 thread", "all", "speed-up"
+        )?;
+        for p in &self.0 {
+            writeln!(
+                out,
+                "{:>10} {:>12.4} {:>12.4} {:>7.2}x",
+                p.elements,
+                p.sequential_ms,
+                p.parallel_ms,
+                p.sequential_ms / p.parallel_ms
+            )?;
+        }
+        Ok(())
+    }
+}
