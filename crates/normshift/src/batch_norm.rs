@@ -2,7 +2,8 @@
 
 use crate::{Error, Result};
 use normshift_kernels::{
-    self as kernels, canonical_dims, inverse_std, Affine, Dims, Element, Layout, StatisticsSource,
+    self as kernels, canonical_dims, inverse_std, Affine, Dims, Element, Execution, Layout,
+    StatisticsSource,
 };
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +180,7 @@ pub struct BatchNorm {
     running: Option<RunningStats>,
     mode: Mode,
     frozen: bool,
+    exec: Execution,
 }
 
 impl BatchNorm {
@@ -197,7 +199,20 @@ impl BatchNorm {
             config,
             mode: Mode::TRAIN,
             frozen: false,
+            exec: Execution::default(),
         })
+    }
+
+    /// How the layer's kernels run: threads and instruction set. Results are identical for
+    /// every setting; only the speed changes. Default: [`Execution::default`] (the current
+    /// rayon pool above a size threshold, the best SIMD this CPU has).
+    pub fn set_execution(&mut self, exec: Execution) {
+        self.exec = exec;
+    }
+
+    /// The layer's [`Execution`].
+    pub fn execution(&self) -> Execution {
+        self.exec
     }
 
     /// The configuration.
@@ -400,7 +415,8 @@ impl BatchNorm {
 
         let (batch, saved) = match &self.running {
             Some(running) if !use_batch => {
-                kernels::forward_eval(
+                kernels::forward_eval_with(
+                    &self.exec,
                     x,
                     dims,
                     &running.running_mean,
@@ -420,7 +436,7 @@ impl BatchNorm {
                 };
                 // Collecting statistics while normalizing with the stored ones.
                 let batch = if update {
-                    Some(Self::batch_moments(x, dims)?)
+                    Some(self.batch_moments(x, dims)?)
                 } else {
                     None
                 };
@@ -428,7 +444,10 @@ impl BatchNorm {
             }
             _ => {
                 let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
-                kernels::forward_train(x, dims, self.affine(), eps, y, &mut mean, &mut var)?;
+                let affine = self.affine();
+                kernels::forward_train_with(
+                    &self.exec, x, dims, affine, eps, y, &mut mean, &mut var,
+                )?;
                 check_finite(&mean, &var)?;
                 let saved = SavedStatistics {
                     mean: mean.clone(),
@@ -458,15 +477,16 @@ impl BatchNorm {
         Ok(saved)
     }
 
-    fn batch_moments<T: Element>(x: &[T], dims: Dims) -> Result<(Vec<f64>, Vec<f64>)> {
+    fn batch_moments<T: Element>(&self, x: &[T], dims: Dims) -> Result<(Vec<f64>, Vec<f64>)> {
         let (mut mean, mut var) = (vec![0.0; dims.channels], vec![0.0; dims.channels]);
-        kernels::moments(x, dims, &mut mean, &mut var)?;
+        kernels::moments_with(&self.exec, x, dims, &mut mean, &mut var)?;
         check_finite(&mean, &var)?;
         Ok((mean, var))
     }
 
     /// Backward pass for a forward that returned `saved`: gradients for the input and, with
-    /// affine parameters, for gamma and beta. Uses the layer's current gamma.
+    /// affine parameters, for gamma and beta. Uses the layer's current gamma. Allocates `dx`;
+    /// [`BatchNorm::backward_into`] writes it into a buffer of yours.
     pub fn backward<T: Element>(
         &self,
         x: &[T],
@@ -475,9 +495,25 @@ impl BatchNorm {
         layout: Layout,
         saved: &SavedStatistics,
     ) -> Result<Gradients<T>> {
+        let mut dx = vec![T::from_f64(0.0); x.len()];
+        let (dgamma, dbeta) = self.backward_into(x, dy, shape, layout, saved, &mut dx)?;
+        Ok(Gradients { dx, dgamma, dbeta })
+    }
+
+    /// [`BatchNorm::backward`] writing the input gradient into `dx` (same length as `x`);
+    /// returns the gradients for gamma and beta (`None` without affine parameters).
+    #[allow(clippy::type_complexity)]
+    pub fn backward_into<T: Element>(
+        &self,
+        x: &[T],
+        dy: &[T],
+        shape: &[usize],
+        layout: Layout,
+        saved: &SavedStatistics,
+        dx: &mut [T],
+    ) -> Result<(Option<Vec<f64>>, Option<Vec<f64>>)> {
         let dims = self.dims(x.len(), shape, layout)?;
         let c = dims.channels;
-        let mut dx = vec![T::from_f64(0.0); x.len()];
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
         let kernel_saved = kernels::Saved {
             mean: &saved.mean,
@@ -485,17 +521,14 @@ impl BatchNorm {
             source: saved.source,
         };
         let grads = kernels::Gradients {
-            dx: &mut dx,
+            dx,
             dgamma: &mut dgamma,
             dbeta: &mut dbeta,
         };
-        kernels::backward(x, dy, dims, kernel_saved, self.gamma.as_deref(), grads)?;
+        let gamma = self.gamma.as_deref();
+        kernels::backward_with(&self.exec, x, dy, dims, kernel_saved, gamma, grads)?;
         let affine = self.config.affine;
-        Ok(Gradients {
-            dx,
-            dgamma: affine.then_some(dgamma),
-            dbeta: affine.then_some(dbeta),
-        })
+        Ok((affine.then_some(dgamma), affine.then_some(dbeta)))
     }
 }
 

@@ -37,7 +37,7 @@ pub use batch_norm::{
     VarianceEstimator,
 };
 pub use error::{Error, Result};
-pub use normshift_kernels::{Element, Layout, StatisticsSource};
+pub use normshift_kernels::{Element, Execution, Layout, SimdLevel, StatisticsSource};
 pub use walkthrough::{walkthrough, Walkthrough};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.

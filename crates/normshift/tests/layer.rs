@@ -422,3 +422,39 @@ fn walkthrough_rejects_what_it_cannot_normalize() {
         w.variance
     );
 }
+
+#[test]
+fn backward_into_and_every_execution_give_identical_bits() {
+    use normshift::{Execution, SimdLevel};
+    // (N, C, L) = (64, 8, 1100): above the parallel threshold, rows walk.
+    let shape = [64usize, 8, 1100];
+    let len: usize = shape.iter().product();
+    let x: Vec<f32> = (0..len)
+        .map(|i| ((i * 7919) % 1000) as f32 * 0.01 + (i % 8) as f32)
+        .collect();
+    let dy: Vec<f32> = (0..len)
+        .map(|i| ((i * 104729) % 997) as f32 * 1e-3 - 0.5)
+        .collect();
+    let run = |exec: Execution| {
+        let mut bn = BatchNorm::new(BatchNormConfig::new(8)).unwrap();
+        bn.set_execution(exec);
+        let out = bn.forward(&x, &shape, Layout::ChannelsFirst).unwrap();
+        let (y, saved) = (out.y, out.saved);
+        let grads = bn
+            .backward(&x, &dy, &shape, Layout::ChannelsFirst, &saved)
+            .unwrap();
+        let mut dx = vec![0.0f32; len];
+        let (dg, db) = bn
+            .backward_into(&x, &dy, &shape, Layout::ChannelsFirst, &saved, &mut dx)
+            .unwrap();
+        assert_eq!(dx, grads.dx);
+        assert_eq!(
+            (dg.as_ref(), db.as_ref()),
+            (grads.dgamma.as_ref(), grads.dbeta.as_ref())
+        );
+        (y, grads.dx, grads.dgamma, bn.running_stats().cloned())
+    };
+    let parallel = run(Execution::default());
+    let single = run(Execution::sequential().with_simd(SimdLevel::Scalar));
+    assert!(parallel == single, "results depend on the execution");
+}
