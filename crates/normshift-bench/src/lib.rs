@@ -13,6 +13,8 @@
 #![deny(missing_docs)]
 
 mod cases;
+#[cfg(feature = "candle")]
+mod peer;
 mod timing;
 
 pub use cases::{default_cases, Case, DType, Op};
@@ -42,6 +44,9 @@ pub enum BenchError {
     /// A kernel refused its arguments (a bug in the benchmark's shapes).
     #[error(transparent)]
     Kernel(#[from] normshift_kernels::KernelError),
+    /// The peer implementation failed.
+    #[error("candle-nn failed: {0}")]
+    Peer(String),
 }
 
 /// What to run.
@@ -55,6 +60,8 @@ pub struct Options {
     pub reps: usize,
     /// Instruction set for our kernels (lowered to what the CPU has).
     pub simd: SimdLevel,
+    /// Also time candle-nn's `BatchNorm` on the same data (needs the `candle` feature).
+    pub peer: bool,
 }
 
 impl Default for Options {
@@ -64,6 +71,7 @@ impl Default for Options {
             threads: 0,
             reps: 15,
             simd: SimdLevel::detect(),
+            peer: cfg!(feature = "candle"),
         }
     }
 }
@@ -93,6 +101,11 @@ pub struct Measurement {
     pub threads: usize,
     /// Instruction set used by our kernels.
     pub simd: &'static str,
+    /// Median ms of candle-nn's `BatchNorm` doing the same operation on the same data, same
+    /// run (`None` when the peer is off).
+    pub candle_ms: Option<f64>,
+    /// `candle_ms / ms`.
+    pub speedup: Option<f64>,
 }
 
 /// Runs the benchmark, calling `progress` with each measurement as it completes.
@@ -107,11 +120,13 @@ pub fn run(
     let mut out = Vec::new();
     for case in &cases {
         let reps = options.reps.max(1);
-        let results = pool.install(|| match case.dtype {
-            DType::F32 => measure::<f32>(case, &exec, reps),
-            DType::F64 => measure::<f64>(case, &exec, reps),
+        let peer = options.peer;
+        let (results, peer_ms) = pool.install(|| match case.dtype {
+            DType::F32 => measure_both::<f32>(case, &exec, reps, peer),
+            DType::F64 => measure_both::<f64>(case, &exec, reps, peer),
         })?;
-        for (op, ms, bytes, copy) in results {
+        for (i, (op, ms, bytes, copy)) in results.into_iter().enumerate() {
+            let candle_ms = peer_ms.map(|p| p[i]);
             let gbps = bytes as f64 / (ms * 1e-3) / 1e9;
             let m = Measurement {
                 case: case.name(),
@@ -124,6 +139,8 @@ pub fn run(
                 bandwidth_ratio: gbps / copy,
                 threads,
                 simd: exec.simd.name(),
+                candle_ms,
+                speedup: candle_ms.map(|p| p / ms),
             };
             progress(&m);
             out.push(m);
@@ -230,17 +247,57 @@ fn fill<T: Element>(buf: &mut [T], seed: u64, offset: f64) {
 
 type OpResult = (Op, f64, usize, f64);
 
+/// A float type both we and the peer handle.
+#[cfg(feature = "candle")]
+trait BenchFloat: Element + candle_core::WithDType {}
+#[cfg(feature = "candle")]
+impl<T: Element + candle_core::WithDType> BenchFloat for T {}
+#[cfg(not(feature = "candle"))]
+trait BenchFloat: Element {}
+#[cfg(not(feature = "candle"))]
+impl<T: Element> BenchFloat for T {}
+
+#[allow(clippy::type_complexity)]
+fn measure_both<T: BenchFloat>(
+    case: &Case,
+    exec: &Execution,
+    reps: usize,
+    peer: bool,
+) -> Result<(Vec<OpResult>, Option<[f64; 3]>), BenchError> {
+    let dims = canonical_dims(&case.storage_shape(), case.layout)?;
+    let zero = <T as Element>::from_f64(0.0);
+    let (mut x, mut dy) = (vec![zero; dims.len()], vec![zero; dims.len()]);
+    fill(&mut x, 1, 3.0);
+    fill(&mut dy, 2, 0.0);
+    let ours = measure(case, exec, reps, &x, &dy)?;
+    let theirs = if peer {
+        #[cfg(feature = "candle")]
+        {
+            // The peer is 1-2 orders of magnitude slower: fewer repetitions.
+            let reps = (reps / 3).max(3);
+            Some(
+                peer::candle_ms(case, &x, &dy, reps)
+                    .map_err(|e| BenchError::Peer(e.to_string()))?,
+            )
+        }
+        #[cfg(not(feature = "candle"))]
+        None
+    } else {
+        None
+    };
+    Ok((ours, theirs))
+}
+
 fn measure<T: Element>(
     case: &Case,
     exec: &Execution,
     reps: usize,
+    x: &[T],
+    dy: &[T],
 ) -> Result<Vec<OpResult>, BenchError> {
     let dims = canonical_dims(&case.storage_shape(), case.layout)?;
     let (len, c) = (dims.len(), dims.channels);
-    let zero = T::from_f64(0.0);
-    let (mut x, mut dy, mut y) = (vec![zero; len], vec![zero; len], vec![zero; len]);
-    fill(&mut x, 1, 3.0);
-    fill(&mut dy, 2, 0.0);
+    let mut y = vec![T::from_f64(0.0); len];
     let gamma: Vec<f64> = (0..c).map(|i| 1.0 + i as f64 / c as f64).collect();
     let beta: Vec<f64> = (0..c).map(|i| i as f64 / c as f64).collect();
     let affine = Some(Affine {
@@ -251,17 +308,17 @@ fn measure<T: Element>(
     let eps = 1e-5;
     let bytes = std::mem::size_of::<T>() * len;
     // The copy runs from `dy` into `scratch`, buffers the kernels do not write.
-    let mut scratch = vec![zero; len];
-    let (train, copy_train) = paired_ms(reps, &dy, &mut scratch, || {
-        forward_train_with(exec, &x, dims, affine, eps, &mut y, &mut mean, &mut var)
+    let mut scratch = vec![T::from_f64(0.0); len];
+    let (train, copy_train) = paired_ms(reps, dy, &mut scratch, || {
+        forward_train_with(exec, x, dims, affine, eps, &mut y, &mut mean, &mut var)
     })?;
     let running_var: Vec<f64> = var.iter().map(|v| v * 1.1).collect();
-    let (eval, copy_eval) = paired_ms(reps, &dy, &mut scratch, || {
-        forward_eval_with(exec, &x, dims, &mean, &running_var, affine, eps, &mut y)
+    let (eval, copy_eval) = paired_ms(reps, dy, &mut scratch, || {
+        forward_eval_with(exec, x, dims, &mean, &running_var, affine, eps, &mut y)
     })?;
     let invstd: Vec<f64> = var.iter().map(|&v| inverse_std(v, eps)).collect();
     let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
-    let (backward, copy_backward) = paired_ms(reps, &dy, &mut scratch, || {
+    let (backward, copy_backward) = paired_ms(reps, dy, &mut scratch, || {
         let saved = Saved {
             mean: &mean,
             invstd: &invstd,
@@ -272,7 +329,7 @@ fn measure<T: Element>(
             dgamma: &mut dgamma,
             dbeta: &mut dbeta,
         };
-        backward_with(exec, &x, &dy, dims, saved, Some(&gamma), grads)
+        backward_with(exec, x, dy, dims, saved, Some(&gamma), grads)
     })?;
     Ok(vec![
         (Op::ForwardTrain, train, 2 * bytes, copy_train),

@@ -71,6 +71,9 @@ pub struct BenchArgs {
     /// size below which kernels stay on one thread.
     #[arg(long)]
     pub threshold: bool,
+    /// Skip the candle-nn comparison (it takes most of the run's time).
+    #[arg(long)]
+    pub no_candle: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

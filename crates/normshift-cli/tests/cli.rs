@@ -143,3 +143,60 @@ fn bad_input_exits_2_with_a_clear_message() {
     assert!(err.contains("invalid value 'two'"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn bench_json_has_the_documented_fields_and_consistent_ratios() {
+    let out = normshift(&[
+        "bench",
+        "--case",
+        "32x3x224x224/channels-last",
+        "--reps",
+        "1",
+        "--threads",
+        "2",
+        "--json",
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = rows.as_array().expect("one JSON array");
+    let ops: Vec<&str> = rows.iter().map(|r| r["op"].as_str().unwrap()).collect();
+    assert_eq!(ops, ["forward_train", "forward_eval", "backward"]);
+    for r in rows {
+        assert_eq!(r["case"], "32x3x224x224");
+        assert_eq!(r["layout"], "channels-last");
+        assert_eq!(r["dtype"], "f32");
+        assert_eq!(r["threads"], 2);
+        let f = |k: &str| {
+            r[k].as_f64()
+                .unwrap_or_else(|| panic!("{k} missing in {r}"))
+        };
+        let (ms, gbps, copy, ratio) = (f("ms"), f("gbps"), f("copy_gbps"), f("bandwidth_ratio"));
+        assert!(ms > 0.0 && gbps > 0.0 && copy > 0.0);
+        assert!((ratio - gbps / copy).abs() <= 1e-9 * ratio);
+        // Bytes moved: x read + y written (forward), x and dy read + dx written (backward).
+        let elements = 32.0 * 3.0 * 224.0 * 224.0;
+        let passes = if r["op"] == "backward" { 3.0 } else { 2.0 };
+        let expected = passes * 4.0 * elements / (ms * 1e-3) / 1e9;
+        assert!(
+            (gbps - expected).abs() <= 1e-6 * expected,
+            "{gbps} vs {expected}"
+        );
+        // The peer ran on the same data: its time and our speed-up over it.
+        let (candle, speedup) = (f("candle_ms"), f("speedup"));
+        assert!((speedup - candle / ms).abs() <= 1e-9 * speedup);
+    }
+}
+
+#[test]
+fn bench_rejects_an_unknown_case_with_the_list_of_cases() {
+    let out = normshift(&["bench", "--case", "7x7", "--no-candle"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no benchmark case matches 7x7"), "{err}");
+    assert!(err.contains("64x64x56x56/channels-last/f32"), "{err}");
+}

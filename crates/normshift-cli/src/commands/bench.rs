@@ -23,6 +23,7 @@ pub fn run(args: BenchArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         threads: args.threads,
         reps: args.reps,
         simd,
+        peer: !args.no_candle,
     };
     let rows = normshift_bench::run(&options, |m| {
         printer.note(&format!(
@@ -45,18 +46,22 @@ impl Report for Table {
         };
         writeln!(
             out,
-            "{} threads, {} kernels; ratio = GB/s over a parallel copy of the same bytes, same run",
+            "{} threads, {} kernels; ratio = GB/s over a parallel copy of the same bytes (GB/s), timed alternately;\nspeed-up = candle-nn BatchNorm time on the same data in the same run over ours",
             first.threads, first.simd
         )?;
         writeln!(
             out,
-            "{:<18} {:<15} {:<5} {:<14} {:>9} {:>7} {:>9} {:>6}",
-            "case", "layout", "dtype", "op", "ms", "GB/s", "copy GB/s", "ratio"
+            "{:<15} {:<14} {:<4} {:<13} {:>8} {:>6} {:>6} {:>6} {:>10} {:>8}",
+            "case", "layout", "type", "op", "ms", "GB/s", "copy", "ratio", "candle ms", "speed-up"
         )?;
         for m in &self.0 {
+            let (peer, speedup) = match (m.candle_ms, m.speedup) {
+                (Some(p), Some(s)) => (format!("{p:.2}"), format!("{s:.1}x")),
+                _ => ("-".to_string(), "-".to_string()),
+            };
             writeln!(
                 out,
-                "{:<18} {:<15} {:<5} {:<14} {:>9.3} {:>7.1} {:>9.1} {:>5.0}%",
+                "{:<15} {:<14} {:<4} {:<13} {:>8.3} {:>6.1} {:>6.1} {:>5.0}% {:>10} {:>8}",
                 m.case,
                 m.layout,
                 m.dtype,
@@ -64,7 +69,9 @@ impl Report for Table {
                 m.ms,
                 m.gbps,
                 m.copy_gbps,
-                m.bandwidth_ratio * 100.0
+                m.bandwidth_ratio * 100.0,
+                peer,
+                speedup
             )?;
         }
         Ok(())
