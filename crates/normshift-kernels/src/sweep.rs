@@ -11,13 +11,15 @@
 //! Two walks cover every layout. *Rows*: when a channel's values come in contiguous runs of
 //! at least [`MIN_ROW`] (`inner`, channels-first), each run is one vectorized loop with
 //! scalar per-channel constants. *Interleaved*: shorter runs (channels-last, `(N, C)`) are
-//! walked in super-rows of `k` outer rows whose width `W = k·channels·inner` is a multiple of
-//! 8 and at least 512, with the per-channel constants expanded to `W` positions, so the
-//! loop is vectorized across positions whatever the channel count (3 channels included).
+//! walked in super-rows of `k` outer rows whose width `W = k·channels·inner` is at least 512
+//! (and a multiple of 8 when one row is shorter than that), with the per-channel constants
+//! expanded to `W` positions, so the loop is vectorized across positions whatever the channel
+//! count (3 channels included).
 //!
 //! Work is cut into tasks whose boundaries depend only on the shape; partial sums of a task
 //! are folded in a fixed order, and tasks are combined in index order, so the sums are
-//! bit-identical for any thread count. Accumulation is in `f64` with 16 independent lanes.
+//! bit-identical for any thread count. Accumulation is in `f64` (16 independent lanes per run
+//! in the rows walk, one accumulator per position in the interleaved walk).
 
 use crate::exec::{dispatch, Execution, Task};
 use crate::{Dims, Element};
@@ -27,8 +29,8 @@ use rayon::prelude::*;
 pub(crate) const MIN_ROW: usize = 64;
 /// Minimum super-row width of the interleaved walk: each vectorized loop then covers at least
 /// 512 values, which amortizes its set-up (alias checks); at 64 the set-up cost about as much
-/// as the work (measured). Its per-position arrays (4
-/// coefficients, 2 accumulators, 8 bytes each) stay within L1.
+/// as the work (measured). Its per-position arrays (4 coefficients, 2 accumulators, 8 bytes
+/// each) stay within L1.
 const MIN_WIDTH: usize = 512;
 /// Independent accumulators per row: enough to hide the latency of `f64` additions at
 /// 512-bit vector width.
