@@ -181,6 +181,40 @@ pub struct BatchNorm {
     mode: Mode,
     frozen: bool,
     exec: Execution,
+    recalibration: Option<Population>,
+}
+
+/// Count-weighted population moments of the batches seen during a recalibration, per channel,
+/// merged with Chan's formulas (exact for the concatenation of the batches, up to rounding).
+#[derive(Clone, Debug, PartialEq)]
+struct Population {
+    count: f64,
+    batches: u64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl Population {
+    fn new(channels: usize) -> Self {
+        Self {
+            count: 0.0,
+            batches: 0,
+            mean: vec![0.0; channels],
+            m2: vec![0.0; channels],
+        }
+    }
+
+    /// Adds a batch of `n` values per channel with these means and biased variances.
+    fn add(&mut self, n: usize, mean: &[f64], var: &[f64]) {
+        let (n, total) = (n as f64, self.count + n as f64);
+        for c in 0..self.mean.len() {
+            let delta = mean[c] - self.mean[c];
+            self.mean[c] += delta * n / total;
+            self.m2[c] += var[c] * n + delta * delta * self.count * n / total;
+        }
+        self.count = total;
+        self.batches += 1;
+    }
 }
 
 impl BatchNorm {
@@ -200,7 +234,52 @@ impl BatchNorm {
             mode: Mode::TRAIN,
             frozen: false,
             exec: Execution::default(),
+            recalibration: None,
         })
+    }
+
+    /// Starts re-estimating the running statistics from data ("precise BN"; AdaBN when the
+    /// data is the deployment set). Until [`BatchNorm::finish_recalibration`], every forward
+    /// normalizes with its batch statistics, as in training, and adds them to count-weighted
+    /// population statistics instead of updating the running ones; gamma and beta are never
+    /// touched. Works on a frozen layer too: recalibrating is an explicit request.
+    pub fn begin_recalibration(&mut self) {
+        self.recalibration = Some(Population::new(self.config.num_features));
+    }
+
+    /// Whether a recalibration is under way.
+    pub fn is_recalibrating(&self) -> bool {
+        self.recalibration.is_some()
+    }
+
+    /// Ends a recalibration: the running mean becomes the population mean of every value seen
+    /// since [`BatchNorm::begin_recalibration`], the running variance their variance (with the
+    /// layer's estimator: unbiased, divide by `N − 1`, as PyTorch stores it, or biased), and
+    /// `num_batches_tracked` the number of batches seen. Fails, leaving the running statistics
+    /// as they were, without a recalibration under way, without running statistics, or with
+    /// fewer than two values per channel seen.
+    pub fn finish_recalibration(&mut self) -> Result<()> {
+        let Some(population) = self.recalibration.take() else {
+            return Err(Error::Recalibration("no recalibration was begun"));
+        };
+        let Some(running) = self.running.as_mut() else {
+            return Err(Error::Recalibration(
+                "the layer does not track running statistics",
+            ));
+        };
+        if population.count < 2.0 {
+            return Err(Error::Recalibration(
+                "fewer than two values per channel were seen",
+            ));
+        }
+        let divisor = match self.config.running_var_estimator {
+            VarianceEstimator::Unbiased => population.count - 1.0,
+            VarianceEstimator::Biased => population.count,
+        };
+        running.running_mean = population.mean;
+        running.running_var = population.m2.iter().map(|m2| m2 / divisor).collect();
+        running.num_batches_tracked = population.batches;
+        Ok(())
     }
 
     /// How the layer's kernels run: threads and instruction set. Results are identical for
@@ -402,12 +481,16 @@ impl BatchNorm {
         let dims = self.dims(x.len(), shape, layout)?;
         let c = dims.channels;
         let eps = self.config.eps;
-        let use_batch = self.mode.batch_statistics || self.running.is_none();
-        let update = self.mode.update_running_stats && !self.frozen && self.running.is_some();
+        let recalibrating = self.recalibration.is_some();
+        let use_batch = self.mode.batch_statistics || self.running.is_none() || recalibrating;
+        let update = self.mode.update_running_stats
+            && !self.frozen
+            && self.running.is_some()
+            && !recalibrating;
         let n = dims.per_channel();
         // PyTorch refuses one value per channel in training mode only; in evaluation mode
         // without running statistics it normalizes a single value to beta. We follow it.
-        if n == 1 && (self.mode.batch_statistics || update) {
+        if n == 1 && (self.mode.batch_statistics || update || recalibrating) {
             return Err(Error::SingleValuePerChannel {
                 shape: shape.to_vec(),
             });
@@ -454,6 +537,9 @@ impl BatchNorm {
                     invstd: var.iter().map(|&v| inverse_std(v, eps)).collect(),
                     source: StatisticsSource::Batch,
                 };
+                if let Some(population) = self.recalibration.as_mut() {
+                    population.add(n, &mean, &var);
+                }
                 (Some((mean, var)), saved)
             }
         };

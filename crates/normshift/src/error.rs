@@ -101,6 +101,9 @@ pub enum Error {
     /// A shape or buffer problem found by the kernels.
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    /// Recalibration could not produce running statistics.
+    #[error("cannot finish recalibration: {0}")]
+    Recalibration(&'static str),
 }
 
 /// `Result` with [`Error`].

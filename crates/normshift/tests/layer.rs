@@ -458,3 +458,91 @@ fn backward_into_and_every_execution_give_identical_bits() {
     let single = run(Execution::sequential().with_simd(SimdLevel::Scalar));
     assert!(parallel == single, "results depend on the execution");
 }
+
+/// Mean and unbiased variance of every value of each channel across batches, by definition.
+fn concatenated_stats(batches: &[(Vec<f64>, [usize; 3])], c: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut values = vec![Vec::new(); c];
+    for (x, [n, ch, l]) in batches {
+        for b in 0..*n {
+            for k in 0..*ch {
+                values[k].extend_from_slice(&x[(b * ch + k) * l..(b * ch + k + 1) * l]);
+            }
+        }
+    }
+    let mean: Vec<f64> = values
+        .iter()
+        .map(|v| v.iter().sum::<f64>() / v.len() as f64)
+        .collect();
+    let var = values
+        .iter()
+        .zip(&mean)
+        .map(|(v, m)| v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64)
+        .collect();
+    (mean, var)
+}
+
+#[test]
+fn recalibration_gives_the_statistics_of_all_batches_and_keeps_the_weights() {
+    let c = 3;
+    let mut bn = BatchNorm::new(BatchNormConfig::new(c)).unwrap();
+    bn.set_affine(vec![2.0, 0.5, -1.0], vec![0.1, 0.2, 0.3])
+        .unwrap();
+    bn.freeze(); // recalibrating is an explicit request: it works on a frozen layer
+                 // Batches of different sizes and different distributions (the shift AdaBN adapts to).
+    let batches: Vec<(Vec<f64>, [usize; 3])> =
+        [(4usize, 5usize, 10.0f64), (7, 3, -2.0), (2, 9, 0.5)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(n, l, offset))| {
+                let x = (0..n * c * l)
+                    .map(|j| offset + ((j * 37 + i * 11) % 17) as f64 * 0.25 - (j % c) as f64)
+                    .collect();
+                (x, [n, c, l])
+            })
+            .collect();
+    bn.begin_recalibration();
+    assert!(bn.is_recalibrating());
+    for (x, shape) in &batches {
+        let out = bn.forward(x, shape, CF).unwrap();
+        // Normalized with the batch's own statistics, as in training.
+        assert_eq!(out.saved.source, normshift::StatisticsSource::Batch);
+    }
+    bn.finish_recalibration().unwrap();
+    let (mean, var) = concatenated_stats(&batches, c);
+    let running = bn.running_stats().unwrap();
+    for k in 0..c {
+        assert!((running.running_mean[k] - mean[k]).abs() <= 1e-12 * (1.0 + mean[k].abs()));
+        assert!((running.running_var[k] - var[k]).abs() <= 1e-12 * var[k]);
+    }
+    assert_eq!(running.num_batches_tracked, 3);
+    assert_eq!(bn.gamma().unwrap(), [2.0, 0.5, -1.0]);
+    assert_eq!(bn.beta().unwrap(), [0.1, 0.2, 0.3]);
+    assert!(!bn.is_recalibrating());
+}
+
+#[test]
+fn recalibration_errors_leave_the_running_statistics_alone() {
+    let mut bn = BatchNorm::new(BatchNormConfig::new(2)).unwrap();
+    let before = bn.running_stats().cloned();
+    assert!(matches!(
+        bn.finish_recalibration(),
+        Err(Error::Recalibration(_))
+    ));
+    bn.begin_recalibration();
+    // One value per channel cannot be normalized with batch statistics.
+    assert!(bn.forward(&[1.0f64, 2.0], &[1, 2], CF).is_err());
+    assert!(matches!(
+        bn.finish_recalibration(),
+        Err(Error::Recalibration(_))
+    ));
+    assert_eq!(bn.running_stats().cloned(), before);
+    let mut untracked = BatchNorm::new(BatchNormConfig::new(2).track_running_stats(false)).unwrap();
+    untracked.begin_recalibration();
+    untracked
+        .forward(&[1.0f64, 2.0, 3.0, 5.0], &[2, 2], CF)
+        .unwrap();
+    assert!(matches!(
+        untracked.finish_recalibration(),
+        Err(Error::Recalibration(_))
+    ));
+}
