@@ -247,6 +247,11 @@ impl BatchNorm {
         self.recalibration = Some(Population::new(self.config.num_features));
     }
 
+    /// Ends a recalibration without changing the running statistics.
+    pub fn abandon_recalibration(&mut self) {
+        self.recalibration = None;
+    }
+
     /// Whether a recalibration is under way.
     pub fn is_recalibrating(&self) -> bool {
         self.recalibration.is_some()

@@ -1,0 +1,209 @@
+//! normshift's batch normalization as a [candle](https://github.com/huggingface/candle) module.
+//!
+//! [`BatchNorm`] implements [`candle_nn::ModuleT`]. Its forward and backward run as one
+//! candle custom op over `(x, weight, bias)` whose CPU forward is normshift's layer (the same
+//! kernels, PyTorch running-statistics semantics, refusal of bad batches) and whose backward
+//! is normshift's backward kernel, returning the gradients for the input, gamma and beta.
+//! candle's own fused norms have silently dropped gradients before (candle issues #2168,
+//! #3011); this op records its backward, and the tests check every gradient against a
+//! composite of candle tensor ops and against finite differences.
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use candle_nn::ModuleT;
+//! use normshift::BatchNormConfig;
+//!
+//! let bn = normshift_candle::BatchNorm::new(BatchNormConfig::new(1), DType::F64, &Device::Cpu)?;
+//! let x = Tensor::new(&[[1.0f64], [2.0], [3.0], [4.0], [5.0]], &Device::Cpu)?; // (N=5, C=1)
+//! let y = bn.forward_t(&x, true)?; // training: batch statistics, running statistics updated
+//! let y: Vec<f64> = y.flatten_all()?.to_vec1()?;
+//! assert!((y[0] + 1.414).abs() < 1e-3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod op;
+mod state;
+
+pub use state::PYTORCH_NAMES;
+
+use candle_core::{DType, Device, Tensor, Var};
+use normshift::{BatchNormConfig, Layout, Mode, RunningStats};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A batch-normalization layer for candle models.
+///
+/// Channels are at dimension 1 (PyTorch's convention) by default; [`BatchNorm::channels_last`]
+/// puts them last. The learnable `weight` (gamma) and `bias` (beta) are candle [`Var`]s for
+/// an optimizer ([`BatchNorm::vars`]); running statistics and the mode switches live in a
+/// [`normshift::BatchNorm`], so they behave exactly as the core layer's.
+#[derive(Clone, Debug)]
+pub struct BatchNorm {
+    layer: Arc<Mutex<normshift::BatchNorm>>,
+    weight: Option<Var>,
+    bias: Option<Var>,
+    layout: Layout,
+    mode: Arc<Mutex<Option<Mode>>>,
+}
+
+impl BatchNorm {
+    /// A new layer: gamma 1, beta 0 (as `dtype` Vars on `device` when `config.affine`),
+    /// running mean 0, running variance 1.
+    pub fn new(
+        config: BatchNormConfig,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Self> {
+        let c = config.num_features;
+        let affine = config.affine;
+        let layer = normshift::BatchNorm::new(config).map_err(candle_core::Error::wrap)?;
+        let (weight, bias) = if affine {
+            (
+                Some(Var::ones(c, dtype, device)?),
+                Some(Var::zeros(c, dtype, device)?),
+            )
+        } else {
+            (None, None)
+        };
+        Ok(Self {
+            layer: Arc::new(Mutex::new(layer)),
+            weight,
+            bias,
+            layout: Layout::ChannelsFirst,
+            mode: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The same layer reading inputs with channels last (`(N, …, C)`).
+    pub fn channels_last(mut self) -> Self {
+        self.layout = Layout::ChannelsLast;
+        self
+    }
+
+    /// Gamma, if the layer has affine parameters.
+    pub fn weight(&self) -> Option<&Var> {
+        self.weight.as_ref()
+    }
+
+    /// Beta, if the layer has affine parameters.
+    pub fn bias(&self) -> Option<&Var> {
+        self.bias.as_ref()
+    }
+
+    /// The learnable parameters, for an optimizer.
+    pub fn vars(&self) -> Vec<Var> {
+        self.weight.iter().chain(&self.bias).cloned().collect()
+    }
+
+    /// Overrides the `train` flag of [`candle_nn::ModuleT::forward_t`] with explicit switches
+    /// (normalize with batch statistics; update running statistics), or `None` to follow the
+    /// flag: `true` is [`Mode::TRAIN`], `false` is [`Mode::EVAL`].
+    pub fn set_mode(&self, mode: Option<Mode>) {
+        *lock(&self.mode) = mode;
+    }
+
+    /// No running-statistics update, even in training.
+    pub fn freeze(&self) {
+        lock(&self.layer).freeze();
+    }
+
+    /// Undoes [`BatchNorm::freeze`].
+    pub fn unfreeze(&self) {
+        lock(&self.layer).unfreeze();
+    }
+
+    /// The running statistics (`None` without `track_running_stats`).
+    pub fn running_stats(&self) -> Option<RunningStats> {
+        lock(&self.layer).running_stats().cloned()
+    }
+
+    /// Replaces the running statistics (checked: lengths, finite, variances ≥ 0).
+    pub fn set_running_stats(&self, stats: RunningStats) -> candle_core::Result<()> {
+        lock(&self.layer)
+            .set_running_stats(stats)
+            .map_err(candle_core::Error::wrap)
+    }
+
+    /// The core layer's configuration.
+    pub fn config(&self) -> BatchNormConfig {
+        lock(&self.layer).config().clone()
+    }
+
+    /// Starts re-estimating the running statistics from data: see [`recalibrate`].
+    pub fn begin_recalibration(&self) {
+        lock(&self.layer).begin_recalibration();
+    }
+
+    /// Ends a recalibration: see [`normshift::BatchNorm::finish_recalibration`].
+    pub fn finish_recalibration(&self) -> candle_core::Result<()> {
+        lock(&self.layer)
+            .finish_recalibration()
+            .map_err(candle_core::Error::wrap)
+    }
+
+    fn gamma_beta(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        match (&self.weight, &self.bias) {
+            (Some(w), Some(b)) => Ok((w.as_tensor().clone(), b.as_tensor().clone())),
+            _ => {
+                // Constants, no gradient: the op sees gamma 1 and beta 0.
+                let c = lock(&self.layer).config().num_features;
+                Ok((
+                    Tensor::ones(c, DType::F64, x.device())?,
+                    Tensor::zeros(c, DType::F64, x.device())?,
+                ))
+            }
+        }
+    }
+}
+
+impl candle_nn::ModuleT for BatchNorm {
+    fn forward_t(&self, x: &Tensor, train: bool) -> candle_core::Result<Tensor> {
+        let mode = lock(&self.mode).unwrap_or(if train { Mode::TRAIN } else { Mode::EVAL });
+        // The kernels read plain row-major memory: a strided view is copied first.
+        let x = x.contiguous()?;
+        let (gamma, beta) = self.gamma_beta(&x)?;
+        let op = op::BatchNormOp::new(
+            self.layer.clone(),
+            mode,
+            self.layout,
+            x.dims().to_vec(),
+            self.weight.is_some(),
+        );
+        x.apply_op3(&gamma, &beta, op)
+    }
+}
+
+/// Re-estimates the running statistics of `layers` on `batches`, without touching any learned
+/// weight: "precise BN" when the batches are training data, AdaBN when they are the deployment
+/// data. `forward` runs the model on one batch (with `train = true` for the layers to see
+/// batch statistics); each layer ends with the count-weighted mean and variance of everything
+/// it saw. On error, layers that were being recalibrated keep their previous statistics.
+pub fn recalibrate<I, F>(
+    layers: &[&BatchNorm],
+    batches: I,
+    mut forward: F,
+) -> candle_core::Result<()>
+where
+    I: IntoIterator<Item = Tensor>,
+    F: FnMut(&Tensor) -> candle_core::Result<Tensor>,
+{
+    for layer in layers {
+        layer.begin_recalibration();
+    }
+    let run = batches.into_iter().try_for_each(|b| forward(&b).map(drop));
+    let mut result = run;
+    for layer in layers {
+        if result.is_ok() {
+            result = layer.finish_recalibration();
+        } else {
+            lock(&layer.layer).abandon_recalibration();
+        }
+    }
+    result
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while the lock was held leaves the layer's state as it was before that call
+    // (the core layer changes state only after every check), so the poison can be ignored.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -1,0 +1,174 @@
+//! The custom op: forward through normshift's layer, backward through its kernel.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp3, DType, Layout as CandleLayout, Shape, Tensor, WithDType};
+use normshift::{Layout, Mode, SavedStatistics};
+use normshift_kernels::{canonical_dims, Element, Gradients, Saved};
+use std::sync::{Arc, Mutex};
+
+/// One application of the layer. It keeps what its backward needs: the statistics the forward
+/// normalized with, and the gamma it scaled by.
+pub(crate) struct BatchNormOp {
+    layer: Arc<Mutex<normshift::BatchNorm>>,
+    mode: Mode,
+    layout: Layout,
+    shape: Vec<usize>,
+    affine: bool,
+    saved: Mutex<Option<(SavedStatistics, Vec<f64>)>>,
+}
+
+impl BatchNormOp {
+    pub(crate) fn new(
+        layer: Arc<Mutex<normshift::BatchNorm>>,
+        mode: Mode,
+        layout: Layout,
+        shape: Vec<usize>,
+        affine: bool,
+    ) -> Self {
+        Self {
+            layer,
+            mode,
+            layout,
+            shape,
+            affine,
+            saved: Mutex::new(None),
+        }
+    }
+
+    fn forward<T: Element + WithDType>(
+        &self,
+        x: &[T],
+        gamma: Vec<f64>,
+        beta: Vec<f64>,
+    ) -> candle_core::Result<CpuStorage> {
+        let mut layer = super::lock(&self.layer);
+        layer.set_mode(self.mode);
+        if self.affine {
+            layer
+                .set_affine(gamma.clone(), beta)
+                .map_err(candle_core::Error::wrap)?;
+        }
+        let mut y = vec![<T as Element>::from_f64(0.0); x.len()];
+        let saved = layer
+            .forward_into(x, &self.shape, self.layout, &mut y)
+            .map_err(candle_core::Error::wrap)?;
+        *super::lock(&self.saved) = Some((saved, gamma));
+        Ok(T::to_cpu_storage_owned(y))
+    }
+
+    fn backward<T: Element + WithDType>(
+        &self,
+        x: &Tensor,
+        dy: &Tensor,
+        param_dtype: DType,
+    ) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+        let (saved, gamma) = super::lock(&self.saved)
+            .clone()
+            .ok_or_else(|| candle_core::Error::Msg("backward before forward".into()))?;
+        let x: Vec<T> = x.contiguous()?.flatten_all()?.to_vec1()?;
+        let dy_v: Vec<T> = dy.contiguous()?.flatten_all()?.to_vec1()?;
+        let dims = canonical_dims(&self.shape, self.layout).map_err(candle_core::Error::wrap)?;
+        let c = dims.channels;
+        let mut dx = vec![<T as Element>::from_f64(0.0); x.len()];
+        let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
+        let kernel_saved = Saved {
+            mean: &saved.mean,
+            invstd: &saved.invstd,
+            source: saved.source,
+        };
+        let grads = Gradients {
+            dx: &mut dx,
+            dgamma: &mut dgamma,
+            dbeta: &mut dbeta,
+        };
+        let gamma = self.affine.then_some(gamma.as_slice());
+        normshift_kernels::backward(&x, &dy_v, dims, kernel_saved, gamma, grads)
+            .map_err(candle_core::Error::wrap)?;
+        let dev = dy.device();
+        Ok((
+            Tensor::from_vec(dx, self.shape.as_slice(), dev)?,
+            Tensor::from_vec(dgamma, c, dev)?.to_dtype(param_dtype)?,
+            Tensor::from_vec(dbeta, c, dev)?.to_dtype(param_dtype)?,
+        ))
+    }
+}
+
+/// A contiguous slice of a CPU storage as `T`.
+fn slice<'a, T: WithDType>(s: &'a CpuStorage, l: &CandleLayout) -> candle_core::Result<&'a [T]> {
+    let (start, end) = l.contiguous_offsets().ok_or_else(|| {
+        candle_core::Error::Msg("normshift BatchNorm: input not contiguous".into())
+    })?;
+    Ok(&s.as_slice::<T>()?[start..end])
+}
+
+/// A per-channel parameter of any float type, widened to `f64`.
+fn params(s: &CpuStorage, l: &CandleLayout) -> candle_core::Result<Vec<f64>> {
+    Ok(match s {
+        CpuStorage::F32(_) => slice::<f32>(s, l)?.iter().map(|&v| f64::from(v)).collect(),
+        CpuStorage::F64(_) => slice::<f64>(s, l)?.to_vec(),
+        CpuStorage::F16(_) => slice::<half::f16>(s, l)?
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
+        CpuStorage::BF16(_) => slice::<half::bf16>(s, l)?
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
+        other => candle_core::bail!(
+            "normshift BatchNorm: gamma and beta must be floats, got {:?}",
+            other.dtype()
+        ),
+    })
+}
+
+impl CustomOp3 for BatchNormOp {
+    fn name(&self) -> &'static str {
+        "normshift-batch-norm"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &CandleLayout,
+        s2: &CpuStorage,
+        l2: &CandleLayout,
+        s3: &CpuStorage,
+        l3: &CandleLayout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (gamma, beta) = (params(s2, l2)?, params(s3, l3)?);
+        let y = match s1 {
+            CpuStorage::F32(_) => self.forward(slice::<f32>(s1, l1)?, gamma, beta)?,
+            CpuStorage::F64(_) => self.forward(slice::<f64>(s1, l1)?, gamma, beta)?,
+            CpuStorage::F16(_) => self.forward(slice::<half::f16>(s1, l1)?, gamma, beta)?,
+            CpuStorage::BF16(_) => self.forward(slice::<half::bf16>(s1, l1)?, gamma, beta)?,
+            other => candle_core::bail!(
+                "normshift BatchNorm: input must be f32, f64, f16 or bf16, got {:?}",
+                other.dtype()
+            ),
+        };
+        Ok((y, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        _bias: &Tensor,
+        _y: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let param_dtype = weight.dtype();
+        let (dx, dgamma, dbeta) = match x.dtype() {
+            DType::F32 => self.backward::<f32>(x, dy, param_dtype)?,
+            DType::F64 => self.backward::<f64>(x, dy, param_dtype)?,
+            DType::F16 => self.backward::<half::f16>(x, dy, param_dtype)?,
+            DType::BF16 => self.backward::<half::bf16>(x, dy, param_dtype)?,
+            other => candle_core::bail!("normshift BatchNorm: no backward for {other:?}"),
+        };
+        if self.affine {
+            Ok((Some(dx), Some(dgamma), Some(dbeta)))
+        } else {
+            Ok((Some(dx), None, None))
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! The candle layer: outputs and gradients against a composite of candle ops and finite
+//! differences, running statistics against the core layer, switches, bad input, state files,
+//! recalibration.
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{Module, ModuleT};
+use normshift::{BatchNormConfig, Layout, Mode};
+use normshift_candle::{recalibrate, BatchNorm, PYTORCH_NAMES};
+
+const DEV: Device = Device::Cpu;
+
+/// Deterministic values, not symmetric, different per element.
+fn values(n: usize, seed: u64, offset: f64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            offset + (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+fn vec(t: &Tensor) -> Vec<f64> {
+    t.to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+fn assert_close(what: &str, a: &[f64], b: &[f64], tol: f64) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "{what}[{i}]: {x} vs {y}"
+        );
+    }
+}
+
+/// Batch norm from candle tensor ops on a channels-first tensor: the independent reference.
+fn composite(x: &Tensor, w: &Tensor, b: &Tensor, eps: f64) -> Tensor {
+    let c = x.dim(1).unwrap();
+    // (N, C, S) → (C, N·S), statistics over dim 1.
+    let xt = x.transpose(0, 1).unwrap().flatten_from(1).unwrap();
+    let mean = xt.mean_keepdim(1).unwrap();
+    let centered = xt.broadcast_sub(&mean).unwrap();
+    let var = centered.sqr().unwrap().mean_keepdim(1).unwrap();
+    let xhat = centered
+        .broadcast_div(&(var + eps).unwrap().sqrt().unwrap())
+        .unwrap();
+    let y = xhat
+        .broadcast_mul(&w.reshape((c, 1)).unwrap())
+        .unwrap()
+        .broadcast_add(&b.reshape((c, 1)).unwrap())
+        .unwrap();
+    let mut dims = x.dims().to_vec();
+    dims.swap(0, 1);
+    y.reshape(dims).unwrap().transpose(0, 1).unwrap()
+}
+
+/// Our layer and the composite on the same data: outputs and gradients of `Σ y·dy`.
+fn compare_with_composite(shape: &[usize], channels_last: bool) {
+    let c = if channels_last {
+        shape[shape.len() - 1]
+    } else {
+        shape[1]
+    };
+    let n: usize = shape.iter().product();
+    let x_data = values(n, 1, 3.0);
+    let dy_data = values(n, 2, 0.0);
+    let gamma = values(c, 3, 1.0);
+    let beta = values(c, 4, 0.0);
+
+    let bn = BatchNorm::new(BatchNormConfig::new(c), DType::F64, &DEV).unwrap();
+    let bn = if channels_last {
+        bn.channels_last()
+    } else {
+        bn
+    };
+    bn.weight()
+        .unwrap()
+        .set(&Tensor::new(gamma.as_slice(), &DEV).unwrap())
+        .unwrap();
+    bn.bias()
+        .unwrap()
+        .set(&Tensor::new(beta.as_slice(), &DEV).unwrap())
+        .unwrap();
+    let x = Var::from_tensor(&Tensor::from_vec(x_data.clone(), shape, &DEV).unwrap()).unwrap();
+    let dy = Tensor::from_vec(dy_data, shape, &DEV).unwrap();
+    let y = bn.forward_t(x.as_tensor(), true).unwrap();
+    let grads = (&y * &dy).unwrap().sum_all().unwrap().backward().unwrap();
+    let dgamma = vec(grads.get(bn.weight().unwrap().as_tensor()).expect("dgamma"));
+    let dbeta = vec(grads.get(bn.bias().unwrap().as_tensor()).expect("dbeta"));
+
+    // The composite works channels-first: permute a channels-last tensor to it.
+    let xr = Var::from_tensor(&Tensor::from_vec(x_data, shape, &DEV).unwrap()).unwrap();
+    let wr = Var::new(gamma.as_slice(), &DEV).unwrap();
+    let br = Var::new(beta.as_slice(), &DEV).unwrap();
+    let to_cf = |t: &Tensor| -> Tensor {
+        if channels_last {
+            let r = t.rank();
+            let mut order = vec![0, r - 1];
+            order.extend(1..r - 1);
+            t.permute(order).unwrap()
+        } else {
+            t.clone()
+        }
+    };
+    let yr = composite(&to_cf(xr.as_tensor()), wr.as_tensor(), br.as_tensor(), 1e-5);
+    let gr = (&yr * &to_cf(&dy))
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .backward()
+        .unwrap();
+    // Compare in channels-first order.
+    let ours_y_cf = vec(&to_cf(&y));
+    let ours_dx_cf = vec(&to_cf(grads.get(x.as_tensor()).unwrap()));
+    let what = format!("{shape:?} channels_last={channels_last}");
+    assert_close(&format!("{what} y"), &ours_y_cf, &vec(&yr), 1e-12);
+    let dx_ref = to_cf(gr.get(xr.as_tensor()).unwrap());
+    assert_close(&format!("{what} dx"), &ours_dx_cf, &vec(&dx_ref), 1e-10);
+    assert_close(
+        &format!("{what} dgamma"),
+        &ours[2],
+        &vec(gr.get(wr.as_tensor()).unwrap()),
+        1e-10,
+    );
+    assert_close(
+        &format!("{what} dbeta"),
+        &ours[3],
+        &vec(gr.get(br.as_tensor()).unwrap()),
+        1e-10,
+    );
+    let _ = &ours[0..2];
+}
+
+#[test]
+fn outputs_and_every_gradient_match_a_composite_of_candle_ops() {
+    compare_with_composite(&[6, 3], false);
+    compare_with_composite(&[4, 3, 5], false);
+    compare_with_composite(&[2, 3, 4, 5], false);
+    compare_with_composite(&[2, 2, 3, 2, 3], false);
+    compare_with_composite(&[2, 4, 5, 3], true);
+    compare_with_composite(&[3, 7, 2], true);
+}
+
+#[test]
+fn gradients_match_central_finite_differences() {
+    let shape = [3usize, 2, 4];
+    let n: usize = shape.iter().product();
+    let x0 = values(n, 5, -1.0);
+    let dy = Tensor::from_vec(values(n, 6, 0.0), &shape, &DEV).unwrap();
+    let bn = BatchNorm::new(BatchNormConfig::new(2), DType::F64, &DEV).unwrap();
+    bn.weight()
+        .unwrap()
+        .set(&Tensor::new(&[1.5f64, -0.5], &DEV).unwrap())
+        .unwrap();
+    bn.bias()
+        .unwrap()
+        .set(&Tensor::new(&[0.25f64, 2.0], &DEV).unwrap())
+        .unwrap();
+    let loss = |x: &[f64]| -> f64 {
+        let x = Tensor::from_vec(x.to_vec(), &shape, &DEV).unwrap();
+        let y = bn.forward_t(&x, true).unwrap();
+        (y * &dy)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap()
+    };
+    let xv = Var::from_tensor(&Tensor::from_vec(x0.clone(), &shape, &DEV).unwrap()).unwrap();
+    let y = bn.forward_t(xv.as_tensor(), true).unwrap();
+    let grads = (y * &dy).unwrap().sum_all().unwrap().backward().unwrap();
+    let dx = vec(grads.get(xv.as_tensor()).unwrap());
+    let h = 1e-6;
+    for i in 0..n {
+        let (mut up, mut down) = (x0.clone(), x0.clone());
+        up[i] += h;
+        down[i] -= h;
+        let fd = (loss(&up) - loss(&down)) / (2.0 * h);
+        assert!(
+            (dx[i] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+            "dx[{i}]: {} vs {fd}",
+            dx[i]
+        );
+    }
+    // dgamma by finite differences on the weight.
+    let dgamma = vec(grads.get(bn.weight().unwrap().as_tensor()).unwrap());
+    let base = [1.5f64, -0.5];
+    for k in 0..2 {
+        let f = |delta: f64| {
+            let mut g = base;
+            g[k] += delta;
+            bn.weight()
+                .unwrap()
+                .set(&Tensor::new(&g, &DEV).unwrap())
+                .unwrap();
+            loss(&x0)
+        };
+        let fd = (f(h) - f(-h)) / (2.0 * h);
+        assert!(
+            (dgamma[k] - fd).abs() <= 1e-6 * (1.0 + fd.abs()),
+            "dgamma[{k}]"
+        );
+    }
+}
+
+#[test]
+fn evaluation_mode_gradients_treat_running_statistics_as_constants() {
+    let shape = [4usize, 3];
+    let x_data = values(12, 7, 0.5);
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F64, &DEV).unwrap();
+    bn.set_running_stats(normshift::RunningStats {
+        running_mean: vec![0.1, -0.2, 0.3],
+        running_var: vec![2.0, 0.5, 1.0],
+        num_batches_tracked: 3,
+    })
+    .unwrap();
+    let x = Var::from_tensor(&Tensor::from_vec(x_data, &shape, &DEV).unwrap()).unwrap();
+    let y = bn.forward_t(x.as_tensor(), false).unwrap();
+    let grads = y.sum_all().unwrap().backward().unwrap();
+    let dx = vec(grads.get(x.as_tensor()).unwrap());
+    for (i, d) in dx.iter().enumerate() {
+        let var = [2.0, 0.5, 1.0][i % 3];
+        assert!((d - 1.0 / (var + 1e-5f64).sqrt()).abs() < 1e-12);
+    }
+    assert_eq!(
+        bn.running_stats().unwrap().num_batches_tracked,
+        3,
+        "eval updates nothing"
+    );
+}
+
+#[test]
+fn running_statistics_follow_the_core_layer_exactly() {
+    let shape = [5usize, 2, 3];
+    let bn = BatchNorm::new(BatchNormConfig::new(2), DType::F64, &DEV).unwrap();
+    let mut core = normshift::BatchNorm::new(BatchNormConfig::new(2)).unwrap();
+    for step in 0..4 {
+        let data = values(30, 10 + step, step as f64);
+        let x = Tensor::from_vec(data.clone(), &shape, &DEV).unwrap();
+        bn.forward_t(&x, true).unwrap();
+        core.forward(&data, &shape, Layout::ChannelsFirst).unwrap();
+    }
+    assert_eq!(bn.running_stats().as_ref(), core.running_stats());
+    assert_eq!(bn.running_stats().unwrap().num_batches_tracked, 4);
+}
+
+#[test]
+fn non_contiguous_inputs_give_the_same_result() {
+    let data = values(24, 11, 2.0);
+    // A (C=3, N=8) tensor transposed to (N=8, C=3): a strided view.
+    let t = Tensor::from_vec(data, (3, 8), &DEV).unwrap();
+    let view = t.t().unwrap();
+    assert!(!view.is_contiguous());
+    let a = BatchNorm::new(BatchNormConfig::new(3), DType::F64, &DEV).unwrap();
+    let b = BatchNorm::new(BatchNormConfig::new(3), DType::F64, &DEV).unwrap();
+    let ya = vec(&a.forward_t(&view, true).unwrap());
+    let yb = vec(&b.forward_t(&view.contiguous().unwrap(), true).unwrap());
+    assert_eq!(ya, yb);
+}
+
+#[test]
+fn switches_freeze_and_bad_input_leave_the_state_alone() {
+    let bn = BatchNorm::new(BatchNormConfig::new(2), DType::F32, &DEV).unwrap();
+    let x = Tensor::from_vec(values(8, 12, 1.0), (4, 2), &DEV)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap();
+    let before = bn.running_stats();
+    // Batch statistics without updating.
+    bn.set_mode(Some(Mode {
+        batch_statistics: true,
+        update_running_stats: false,
+    }));
+    bn.forward_t(&x, false).unwrap();
+    assert_eq!(bn.running_stats(), before);
+    bn.set_mode(None);
+    bn.freeze();
+    bn.forward_t(&x, true).unwrap();
+    assert_eq!(bn.running_stats(), before);
+    bn.unfreeze();
+    // One value per channel in training, a wrong channel count, a NaN batch: errors.
+    let single = Tensor::new(&[[1.0f32, 2.0]], &DEV).unwrap();
+    assert!(bn.forward_t(&single, true).is_err());
+    let wrong = Tensor::zeros((4, 3), DType::F32, &DEV).unwrap();
+    let err = bn.forward_t(&wrong, true).unwrap_err().to_string();
+    assert!(err.contains("num_features"), "{err}");
+    let nan = Tensor::new(&[[1.0f32, f32::NAN], [2.0, 3.0]], &DEV).unwrap();
+    let err = bn.forward_t(&nan, true).unwrap_err().to_string();
+    assert!(err.contains("channel 1"), "{err}");
+    assert_eq!(bn.running_stats(), before);
+    bn.forward_t(&x, true).unwrap();
+    assert_ne!(bn.running_stats(), before, "a good batch does update");
+}
+
+#[test]
+fn state_round_trips_under_pytorch_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bn.safetensors");
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
+    bn.weight()
+        .unwrap()
+        .set(&Tensor::new(&[0.5f32, 1.5, -1.0], &DEV).unwrap())
+        .unwrap();
+    for step in 0..3 {
+        let x = Tensor::from_vec(values(12, 20 + step, 1.0), (4, 3), &DEV)
+            .unwrap()
+            .to_dtype(DType::F32)
+            .unwrap();
+        bn.forward_t(&x, true).unwrap();
+    }
+    bn.save_safetensors(&path, "layer.1.").unwrap();
+    let raw = candle_core::safetensors::load(&path, &DEV).unwrap();
+    let mut names: Vec<&str> = raw
+        .keys()
+        .map(|k| k.strip_prefix("layer.1.").unwrap())
+        .collect();
+    names.sort();
+    let mut expected = PYTORCH_NAMES.to_vec();
+    expected.sort();
+    assert_eq!(names, expected);
+    assert_eq!(raw["layer.1.running_var"].dtype(), DType::F32);
+    assert_eq!(raw["layer.1.num_batches_tracked"].dtype(), DType::I64);
+    assert_eq!(raw["layer.1.num_batches_tracked"].rank(), 0);
+
+    let loaded = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
+    loaded.load_safetensors(&path, "layer.1.").unwrap();
+    let (a, b) = (bn.running_stats().unwrap(), loaded.running_stats().unwrap());
+    assert_eq!(a.num_batches_tracked, 3);
+    assert_eq!(b.num_batches_tracked, 3);
+    // Stored as f32, as PyTorch stores a float32 module's buffers.
+    assert_close("running_mean", &b.running_mean, &a.running_mean, 1e-6);
+    assert_close("running_var", &b.running_var, &a.running_var, 1e-6);
+    assert_eq!(vec(loaded.weight().unwrap().as_tensor()), [0.5, 1.5, -1.0]);
+
+    // A file for another width, or without a key, is refused and changes nothing.
+    let other = BatchNorm::new(BatchNormConfig::new(4), DType::F32, &DEV).unwrap();
+    let err = other
+        .load_safetensors(&path, "layer.1.")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("num_features = 4"), "{err}");
+    let err = loaded
+        .load_safetensors(&path, "nope.")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nope.weight"), "{err}");
+    assert_eq!(loaded.running_stats().unwrap().num_batches_tracked, 3);
+}
+
+#[test]
+fn recalibration_re_estimates_statistics_inside_a_model_without_touching_weights() {
+    // Linear(2 → 3) then BatchNorm(3): the layer must end with the statistics of its inputs.
+    let lin = candle_nn::Linear::new(
+        Tensor::new(&[[1.0f64, 0.5], [-0.3, 2.0], [0.7, -1.1]], &DEV).unwrap(),
+        Some(Tensor::new(&[0.1f64, -0.2, 3.0], &DEV).unwrap()),
+    );
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F64, &DEV).unwrap();
+    let gamma_before = vec(bn.weight().unwrap().as_tensor());
+    let batches: Vec<Tensor> = [5usize, 9, 3]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| Tensor::from_vec(values(2 * n, 30 + i as u64, 5.0), (n, 2), &DEV).unwrap())
+        .collect();
+    recalibrate(&[&bn], batches.clone(), |b| {
+        bn.forward_t(&lin.forward(b)?, true)
+    })
+    .unwrap();
+    let all = Tensor::cat(&batches, 0).unwrap();
+    let h = lin.forward(&all).unwrap();
+    let mean = vec(&h.mean(0).unwrap());
+    let n = h.dim(0).unwrap() as f64;
+    let var: Vec<f64> = vec(&h
+        .broadcast_sub(&h.mean_keepdim(0).unwrap())
+        .unwrap()
+        .sqr()
+        .unwrap()
+        .sum(0)
+        .unwrap())
+    .iter()
+    .map(|s| s / (n - 1.0))
+    .collect();
+    let r = bn.running_stats().unwrap();
+    assert_close("recalibrated mean", &r.running_mean, &mean, 1e-12);
+    assert_close("recalibrated var", &r.running_var, &var, 1e-12);
+    assert_eq!(r.num_batches_tracked, 3);
+    assert_eq!(vec(bn.weight().unwrap().as_tensor()), gamma_before);
+}
