@@ -392,3 +392,71 @@ fn recalibration_re_estimates_statistics_inside_a_model_without_touching_weights
     assert_eq!(r.num_batches_tracked, 3);
     assert_eq!(vec(bn.weight().unwrap().as_tensor()), gamma_before);
 }
+
+fn golden_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
+}
+
+#[test]
+fn a_pytorch_state_file_loads_unchanged_and_ours_has_its_layout() {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(golden_dir().join("pytorch_bn_state.json")).unwrap(),
+    )
+    .unwrap();
+    let floats = |k: &str| -> Vec<f64> {
+        doc[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let torch_file = golden_dir().join("pytorch_bn_state.safetensors");
+    let bn = BatchNorm::new(BatchNormConfig::new(4), DType::F32, &DEV).unwrap();
+    bn.load_safetensors(&torch_file, "features.1.").unwrap();
+    // float32 values widen to f64 exactly: equality, not closeness.
+    let r = bn.running_stats().unwrap();
+    assert_eq!(r.running_mean, floats("running_mean"));
+    assert_eq!(r.running_var, floats("running_var"));
+    assert_eq!(
+        r.num_batches_tracked,
+        doc["num_batches_tracked"].as_u64().unwrap()
+    );
+    assert_eq!(vec(bn.weight().unwrap().as_tensor()), floats("weight"));
+    assert_eq!(vec(bn.bias().unwrap().as_tensor()), floats("bias"));
+    // Evaluation mode reproduces PyTorch's output (f32, so within a few f32 roundings).
+    let shape: Vec<usize> = doc["eval_input_shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let x = Tensor::from_vec(floats("eval_input"), shape, &DEV)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap();
+    let y = vec(&bn.forward_t(&x, false).unwrap());
+    assert_close(
+        "eval output",
+        &y,
+        &floats("eval_output"),
+        4.0 * f32::EPSILON as f64,
+    );
+
+    // The other way round: what we write has PyTorch's keys, dtypes and shapes, which is
+    // what `load_state_dict(strict=True)` checks. (Kept in the target dir so it can be
+    // loaded into torch by hand: `python tests/golden/pytorch_bn_state.py --check FILE`.)
+    let ours =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("normshift_bn_state.safetensors");
+    bn.save_safetensors(&ours, "features.1.").unwrap();
+    let layout = |p: &std::path::Path| {
+        let mut v: Vec<(String, DType, Vec<usize>)> = candle_core::safetensors::load(p, &DEV)
+            .unwrap()
+            .into_iter()
+            .map(|(k, t)| (k, t.dtype(), t.dims().to_vec()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(layout(&ours), layout(&torch_file));
+}
