@@ -28,6 +28,9 @@ pub enum Op {
     ForwardEval,
     /// Backward with batch statistics: dx, dgamma, dbeta.
     Backward,
+    /// A training step of the candle layer (normshift-candle): forward, then candle's
+    /// autograd from `y`, with candle's tensor plumbing included.
+    CandleTrainStep,
 }
 
 impl Op {
@@ -37,6 +40,7 @@ impl Op {
             Op::ForwardTrain => "forward_train",
             Op::ForwardEval => "forward_eval",
             Op::Backward => "backward",
+            Op::CandleTrainStep => "candle_train_step",
         }
     }
 }

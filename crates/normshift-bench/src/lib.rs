@@ -126,7 +126,7 @@ pub fn run(
             DType::F64 => measure_both::<f64>(case, &exec, reps, peer),
         })?;
         for (i, (op, ms, bytes, copy)) in results.into_iter().enumerate() {
-            let candle_ms = peer_ms.map(|p| p[i]);
+            let candle_ms = peer_ms.get(i).copied();
             let gbps = bytes as f64 / (ms * 1e-3) / 1e9;
             let m = Measurement {
                 case: case.name(),
@@ -263,28 +263,31 @@ fn measure_both<T: BenchFloat>(
     exec: &Execution,
     reps: usize,
     peer: bool,
-) -> Result<(Vec<OpResult>, Option<[f64; 3]>), BenchError> {
+) -> Result<(Vec<OpResult>, Vec<f64>), BenchError> {
     let dims = canonical_dims(&case.storage_shape(), case.layout)?;
     let zero = <T as Element>::from_f64(0.0);
     let (mut x, mut dy) = (vec![zero; dims.len()], vec![zero; dims.len()]);
     fill(&mut x, 1, 3.0);
     fill(&mut dy, 2, 0.0);
-    let ours = measure(case, exec, reps, &x, &dy)?;
-    let theirs = if peer {
+    #[allow(unused_mut)]
+    let mut ours = measure(case, exec, reps, &x, &dy)?;
+    #[allow(unused_mut)]
+    let mut theirs = Vec::new();
+    if peer {
         #[cfg(feature = "candle")]
         {
             // The peer is 1-2 orders of magnitude slower: fewer repetitions.
             let reps = (reps / 3).max(3);
-            Some(
-                peer::candle_ms(case, &x, &dy, reps)
-                    .map_err(|e| BenchError::Peer(e.to_string()))?,
-            )
+            let peer_err = |e: candle_core::Error| BenchError::Peer(e.to_string());
+            theirs.extend(peer::candle_ms(case, &x, &dy, reps).map_err(peer_err)?);
+            let [step_ours, step_theirs] = peer::train_step_ms(case, &x, reps).map_err(peer_err)?;
+            let bytes = std::mem::size_of::<T>() * dims.len();
+            let copy = ours.first().map_or(f64::NAN, |r| r.3);
+            // Forward (x read, y written) plus backward (x, dy read, dx written).
+            ours.push((Op::CandleTrainStep, step_ours, 5 * bytes, copy));
+            theirs.push(step_theirs);
         }
-        #[cfg(not(feature = "candle"))]
-        None
-    } else {
-        None
-    };
+    }
     Ok((ours, theirs))
 }
 

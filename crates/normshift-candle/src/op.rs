@@ -65,11 +65,9 @@ impl BatchNormOp {
         let (saved, gamma) = super::lock(&self.saved)
             .clone()
             .ok_or_else(|| candle_core::Error::Msg("backward before forward".into()))?;
-        let x: Vec<T> = x.contiguous()?.flatten_all()?.to_vec1()?;
-        let dy_v: Vec<T> = dy.contiguous()?.flatten_all()?.to_vec1()?;
         let dims = canonical_dims(&self.shape, self.layout).map_err(candle_core::Error::wrap)?;
         let c = dims.channels;
-        let mut dx = vec![<T as Element>::from_f64(0.0); x.len()];
+        let mut dx = vec![<T as Element>::from_f64(0.0); dims.len()];
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
         let kernel_saved = Saved {
             mean: &saved.mean,
@@ -82,14 +80,32 @@ impl BatchNormOp {
             dbeta: &mut dbeta,
         };
         let gamma = self.affine.then_some(gamma.as_slice());
-        normshift_kernels::backward(&x, &dy_v, dims, kernel_saved, gamma, grads)
-            .map_err(candle_core::Error::wrap)?;
+        // Read x and dy where candle keeps them: no copies.
+        with_slice::<T, _>(x, |xs| {
+            with_slice::<T, _>(dy, |dys| {
+                normshift_kernels::backward(xs, dys, dims, kernel_saved, gamma, grads)
+                    .map_err(candle_core::Error::wrap)
+            })
+            .and_then(|r| r)
+        })
+        .and_then(|r| r)?;
         let dev = dy.device();
         Ok((
             Tensor::from_vec(dx, self.shape.as_slice(), dev)?,
             Tensor::from_vec(dgamma, c, dev)?.to_dtype(param_dtype)?,
             Tensor::from_vec(dbeta, c, dev)?.to_dtype(param_dtype)?,
         ))
+    }
+}
+
+/// Calls `f` with a CPU tensor's values in row-major order, without copying them when the
+/// tensor is already contiguous.
+fn with_slice<T: WithDType, R>(t: &Tensor, f: impl FnOnce(&[T]) -> R) -> candle_core::Result<R> {
+    let t = t.contiguous()?;
+    let (storage, layout) = t.storage_and_layout();
+    match &*storage {
+        candle_core::Storage::Cpu(cpu) => Ok(f(slice::<T>(cpu, layout)?)),
+        _ => candle_core::bail!("normshift BatchNorm runs on the CPU"),
     }
 }
 
