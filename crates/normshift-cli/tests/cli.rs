@@ -165,7 +165,10 @@ fn bench_json_has_the_documented_fields_and_consistent_ratios() {
     let rows: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let rows = rows.as_array().expect("one JSON array");
     let ops: Vec<&str> = rows.iter().map(|r| r["op"].as_str().unwrap()).collect();
-    assert_eq!(ops, ["forward_train", "forward_eval", "backward"]);
+    assert_eq!(
+        ops,
+        ["forward_train", "forward_eval", "backward", "candle_train_step"]
+    );
     for r in rows {
         assert_eq!(r["case"], "32x3x224x224");
         assert_eq!(r["layout"], "channels-last");
@@ -180,7 +183,11 @@ fn bench_json_has_the_documented_fields_and_consistent_ratios() {
         assert!((ratio - gbps / copy).abs() <= 1e-9 * ratio);
         // Bytes moved: x read + y written (forward), x and dy read + dx written (backward).
         let elements = 32.0 * 3.0 * 224.0 * 224.0;
-        let passes = if r["op"] == "backward" { 3.0 } else { 2.0 };
+        let passes = match r["op"].as_str().unwrap() {
+            "backward" => 3.0,
+            "candle_train_step" => 5.0, // forward plus backward
+            _ => 2.0,
+        };
         let expected = passes * 4.0 * elements / (ms * 1e-3) / 1e9;
         assert!(
             (gbps - expected).abs() <= 1e-6 * expected,
