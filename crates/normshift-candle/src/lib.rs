@@ -9,15 +9,22 @@
 //! composite of candle tensor ops and against finite differences.
 //!
 //! ```
-//! use candle_core::{DType, Device, Tensor};
+//! use candle_core::{DType, Device, Tensor, Var};
 //! use candle_nn::ModuleT;
 //! use normshift::BatchNormConfig;
+//! use normshift_candle::BatchNorm;
 //!
-//! let bn = normshift_candle::BatchNorm::new(BatchNormConfig::new(1), DType::F64, &Device::Cpu)?;
-//! let x = Tensor::new(&[[1.0f64], [2.0], [3.0], [4.0], [5.0]], &Device::Cpu)?; // (N=5, C=1)
-//! let y = bn.forward_t(&x, true)?; // training: batch statistics, running statistics updated
-//! let y: Vec<f64> = y.flatten_all()?.to_vec1()?;
-//! assert!((y[0] + 1.414).abs() < 1e-3);
+//! let dev = Device::Cpu;
+//! let bn = BatchNorm::new(BatchNormConfig::new(1), DType::F64, &dev)?;
+//! let x = Var::new(&[[1.0f64], [2.0], [3.0], [4.0], [5.0]], &dev)?; // (N = 5, C = 1)
+//! let y = bn.forward_t(x.as_tensor(), true)?; // batch statistics; running ones updated
+//! assert!((y.flatten_all()?.to_vec1::<f64>()?[0] + 1.414).abs() < 1e-3); // the seed's -1.414
+//! let grads = y.sqr()?.sum_all()?.backward()?; // gradients flow to x, gamma and beta
+//! assert!(grads.get(bn.weight().unwrap().as_tensor()).is_some());
+//! let y_eval = bn.forward_t(x.as_tensor(), false)?; // running statistics
+//! bn.save_safetensors(std::path::Path::new("bn.safetensors"), "bn.")?; // PyTorch's names
+//! # std::fs::remove_file("bn.safetensors")?;
+//! # let _ = y_eval;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
