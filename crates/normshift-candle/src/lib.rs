@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod houses;
 mod op;
 mod state;
 

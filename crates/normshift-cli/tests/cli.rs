@@ -105,6 +105,8 @@ fn demo_shows_the_seed_numbers() {
         "KS D = 1.000, exact p = 0.0079; W1 = 500.000 sq ft = 3.536 σ; verdict: DRIFT",
         "7 of 7 features drifted (223 vs 183 cars); most severe first:",
         "mpg           DRIFT  mean   19.771 →   27.958 (+1.40 σ)",
+        "6. Training with batch normalization: the seed's house prices",
+        "deployment batch statistics (seed, AdaBN)               +100.00           +0.00",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
@@ -114,6 +116,15 @@ fn demo_shows_the_seed_numbers() {
     assert_eq!(json["seed"]["deploy"]["variance"], 20000.0);
     assert_eq!(json["house_drift"]["dataset_drift"], true);
     assert_eq!(json["auto_mpg_drift"]["features_drifted"], 7);
+    let rows = json["house_prices"].as_array().unwrap();
+    let adabn_real = rows
+        .iter()
+        .find(|r| {
+            r["shift"] == "real" && r["approach"] == "deployment batch statistics (seed, AdaBN)"
+        })
+        .unwrap();
+    assert_eq!(adabn_real["predicted"].as_array().unwrap().len(), 5);
+    assert!((adabn_real["mean_error"].as_f64().unwrap() - 100.0).abs() < 0.5);
 }
 
 #[test]
@@ -167,7 +178,12 @@ fn bench_json_has_the_documented_fields_and_consistent_ratios() {
     let ops: Vec<&str> = rows.iter().map(|r| r["op"].as_str().unwrap()).collect();
     assert_eq!(
         ops,
-        ["forward_train", "forward_eval", "backward", "candle_train_step"]
+        [
+            "forward_train",
+            "forward_eval",
+            "backward",
+            "candle_train_step"
+        ]
     );
     for r in rows {
         assert_eq!(r["case"], "32x3x224x224");
