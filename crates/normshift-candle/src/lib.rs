@@ -32,6 +32,7 @@
 pub mod houses;
 mod op;
 mod state;
+pub mod study;
 
 pub use state::PYTORCH_NAMES;
 

@@ -50,6 +50,28 @@ pub enum Command {
         after_help = "Examples:\n  normshift bench                                  # every case, every core\n  normshift bench --case 64x64x56x56 --threads 1   # one shape, both layouts, one thread\n  normshift bench --case 32x3x224x224/channels-last --simd scalar\n  normshift bench --json > bench.json\n  normshift bench --threshold                      # where a second thread starts to pay"
     )]
     Bench(BenchArgs),
+    /// Measure the seed's training claims: learning-rate sweep with and without batch norm,
+    /// covariate shift on real data (no adaptation, AdaBN, retraining), the seed's house prices.
+    #[command(
+        after_help = "Examples:\n  normshift study                       # the README's configuration (about a minute)\n  normshift study --quick --out /tmp/s  # three learning rates, one seed, five epochs\n  normshift study --seeds 10 --json > study.json\n\nWrites lr-sweep.svg and learning-curves-lr*.svg into --out (temporary file, then rename)."
+    )]
+    Study(StudyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// A small configuration: learning rates 0.03, 1 and 10, one seed, five epochs.
+    #[arg(long)]
+    pub quick: bool,
+    /// Number of seeds (each a different initialization and batch order).
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Passes over the training images.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Directory for the plots (created if missing).
+    #[arg(long, default_value = "normshift-study")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,10 @@ fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
 #[test]
 fn explain_default_is_the_seed_walkthrough() {
     let out = normshift(&["explain"]);
@@ -107,6 +111,9 @@ fn demo_shows_the_seed_numbers() {
         "mpg           DRIFT  mean   19.771 →   27.958 (+1.40 σ)",
         "6. Training with batch normalization: the seed's house prices",
         "deployment batch statistics (seed, AdaBN)               +100.00           +0.00",
+        "7. Training speed and learning rates (quick run: `normshift study` runs the full one)",
+        "8. A nuisance shift on real data: re-estimating the statistics (AdaBN), quick run",
+        "BN, statistics re-estimated on deployment images (AdaBN)",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
@@ -125,6 +132,63 @@ fn demo_shows_the_seed_numbers() {
         .unwrap();
     assert_eq!(adabn_real["predicted"].as_array().unwrap().len(), 5);
     assert!((adabn_real["mean_error"].as_f64().unwrap() - 100.0).abs() < 0.5);
+    assert_eq!(json["study"]["sweep"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn study_writes_its_plots_and_reports_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("plots");
+    let out = normshift(&[
+        "study",
+        "--quick",
+        "--epochs",
+        "2",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // Three learning rates, one seed, with and without batch norm.
+    assert_eq!(v["runs"].as_array().unwrap().len(), 6);
+    assert_eq!(v["sweep"].as_array().unwrap().len(), 6);
+    assert_eq!(v["epochs"], 2);
+    for run in v["runs"].as_array().unwrap() {
+        // 1297 training rows in batches of 64: 21 steps per epoch, unless the run diverged.
+        let last = run["steps"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert!(last == 42 || !run["diverged"].is_null(), "{run}");
+    }
+    let approaches: Vec<&str> = v["shift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["approach"].as_str().unwrap())
+        .collect();
+    assert_eq!(approaches.len(), 2 + 4 + 4);
+    assert!(approaches.contains(&"BN, statistics re-estimated on deployment images (AdaBN)"));
+    assert_eq!(v["house_prices"].as_array().unwrap().len(), 10);
+    let plots = v["plots"].as_array().unwrap();
+    assert_eq!(plots.len(), 4);
+    for p in plots {
+        let svg = std::fs::read_to_string(p.as_str().unwrap()).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("with batch norm"));
+    }
+    // No temporary files left beside the plots.
+    let names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".svg")), "{names:?}");
+    let bad = normshift(&["study", "--seeds", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--seeds must be at least 1"));
 }
 
 #[test]

@@ -1,6 +1,8 @@
+use super::training::{self, HousePrice, Study};
 use crate::printer::{fixed3, list3, Printer, Report};
 use normshift::demo::{house_drift, seed_demo, SeedDemo};
 use normshift::drift::{compare, DriftOptions, DriftReport};
+use normshift_candle::study::SweepSpec;
 use normshift_io::ReadOptions;
 use serde::Serialize;
 use std::fmt::Write;
@@ -16,33 +18,7 @@ struct Demo {
     house_drift: DriftReport,
     auto_mpg_drift: DriftReport,
     house_prices: Vec<HousePrice>,
-}
-
-/// One row of the seed's house-price measurement (normshift_candle::houses).
-#[derive(Serialize)]
-struct HousePrice {
-    shift: &'static str,
-    approach: &'static str,
-    predicted: Vec<f64>,
-    truth: Vec<f64>,
-    mean_error: f64,
-    mean_abs_error: f64,
-}
-
-/// Trains the seed's house-price model in candle and prices both deployment sets every way.
-fn house_prices() -> anyhow::Result<Vec<HousePrice>> {
-    let rows = normshift_candle::houses::house_prices(300, 0.1)?;
-    Ok(rows
-        .into_iter()
-        .map(|o| HousePrice {
-            shift: o.shift,
-            approach: o.approach,
-            predicted: o.predicted,
-            truth: o.truth,
-            mean_error: o.mean_error,
-            mean_abs_error: o.mean_abs_error,
-        })
-        .collect())
+    study: Study,
 }
 
 /// Runs the real file pipeline (CSV reader → exact drift) on the embedded Auto MPG files.
@@ -77,7 +53,8 @@ pub fn run(printer: &Printer) -> anyhow::Result<ExitCode> {
         seed: seed_demo(1e-5)?,
         house_drift: house_drift(&options)?,
         auto_mpg_drift: auto_mpg_drift(&options)?,
-        house_prices: house_prices()?,
+        house_prices: training::house_prices()?,
+        study: training::run_study(&SweepSpec::quick())?,
     };
     printer.report(&demo)?;
     Ok(ExitCode::SUCCESS)
@@ -212,49 +189,20 @@ impl Report for Demo {
         }
         writeln!(out, "   After the oil crises cars got lighter and more economical, and more of them came from Japan.")?;
         writeln!(out, "   Try: normshift drift examples/data/auto-mpg-1970-1976.csv examples/data/auto-mpg-1977-1982.csv")?;
-        self.human_house_prices(out)
+        self.human_training(out)
     }
 }
 
 impl Demo {
-    fn human_house_prices(&self, out: &mut String) -> std::fmt::Result {
-        use normshift_candle::houses::{ADABN, NO_SHIFT, RETRAINED, RUNNING, RUNNING_BIASED};
-        let row = |shift: &str, approach: &str| {
-            self.house_prices
-                .iter()
-                .find(|r| r.shift == shift && r.approach == approach)
-        };
-        let err = |shift: &str, approach: &str| {
-            // A rounding residue of zero prints as +0.00, not -0.00.
-            row(shift, approach).map_or("-".to_string(), |r| {
-                format!("{:+.2}", r.mean_error + 0.0).replace("-0.00", "+0.00")
-            })
-        };
+    fn human_training(&self, out: &mut String) -> std::fmt::Result {
         writeln!(out, "\n6. Training with batch normalization: the seed's house prices (price = 0.2 k$ per sq ft)")?;
-        writeln!(out, "   BatchNorm → Linear, trained in candle on the training houses (1500-1900 sq ft), prices")?;
+        training::write_house_prices(out, &self.house_prices)?;
+        writeln!(out, "\n7. Training speed and learning rates (quick run: `normshift study` runs the full one)")?;
+        training::write_sweep(out, &self.study)?;
         writeln!(
             out,
-            "   deployment houses recorded at 1000-1400 sq ft. Mean error (k$):"
+            "\n8. A nuisance shift on real data: re-estimating the statistics (AdaBN), quick run"
         )?;
-        writeln!(
-            out,
-            "   {:<52} {:>10} {:>15}",
-            "", "real shift", "nuisance shift"
-        )?;
-        for approach in [RUNNING, RUNNING_BIASED, ADABN, RETRAINED] {
-            writeln!(
-                out,
-                "   {approach:<52} {:>10} {:>15}",
-                err("real", approach),
-                err("nuisance", approach)
-            )?;
-        }
-        let adabn = row("real", ADABN).map_or(f64::NAN, |r| r.mean_error);
-        let own = row(NO_SHIFT, RUNNING).map_or(f64::NAN, |r| r.mean_abs_error);
-        writeln!(out, "   Real shift (smaller houses): normalizing the deployment batch with its own statistics")?;
-        writeln!(out, "   maps the 1000 sq ft house onto the 1500 sq ft one: {adabn:+.1} k$ on average. Nuisance shift")?;
-        writeln!(out, "   (same houses, a meter reading 500 sq ft low): the same re-normalization repairs it.")?;
-        writeln!(out, "   Retraining needs deployment prices. PyTorch's unbiased running variance (25000 for five")?;
-        writeln!(out, "   houses, against the 20000 training normalized with) costs {own:.1} k$ even on the training houses.")
+        training::write_shift(out, &self.study)
     }
 }

@@ -8,6 +8,8 @@ mod explain;
 pub mod fit;
 mod merge;
 mod normalize;
+mod study;
+mod training;
 
 use crate::cli::Command;
 use crate::printer::Printer;
@@ -22,5 +24,6 @@ pub fn run(command: Command, printer: &Printer) -> anyhow::Result<ExitCode> {
         Command::Normalize(args) => normalize::run(args, printer),
         Command::Drift(args) => drift::run(args, printer),
         Command::Bench(args) => bench::run(args, printer),
+        Command::Study(args) => study::run(args, printer),
     }
 }

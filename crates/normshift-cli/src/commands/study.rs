@@ -1,0 +1,97 @@
+use super::training::{self, HousePrice, Study};
+use crate::cli::StudyArgs;
+use crate::printer::{Printer, Report};
+use normshift_candle::study::SweepSpec;
+use normshift_io::AtomicFile;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Serialize)]
+struct StudyReport {
+    #[serde(flatten)]
+    study: Study,
+    house_prices: Vec<HousePrice>,
+    plots: Vec<PathBuf>,
+}
+
+pub fn run(args: StudyArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
+    let mut spec = if args.quick {
+        SweepSpec::quick()
+    } else {
+        SweepSpec::full()
+    };
+    if let Some(seeds) = args.seeds {
+        anyhow::ensure!(seeds > 0, "--seeds must be at least 1");
+        spec.seeds = (0..seeds as u64).collect();
+    }
+    if let Some(epochs) = args.epochs {
+        anyhow::ensure!(epochs > 0, "--epochs must be at least 1");
+        spec.train.epochs = epochs;
+    }
+    printer.note(&format!(
+        "training {} networks on the digits ({} learning rates × {} seeds × with/without batch norm), then the shift study…",
+        2 * spec.lrs.len() * spec.seeds.len(),
+        spec.lrs.len(),
+        spec.seeds.len()
+    ));
+    let study = training::run_study(&spec)?;
+    let house_prices = training::house_prices()?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| anyhow::anyhow!("{}: cannot create the directory: {e}", args.out.display()))?;
+    let mut plots = Vec::new();
+    let sweep = args.out.join("lr-sweep.svg");
+    write_atomic(&sweep, &training::sweep_svg(&study))?;
+    plots.push(sweep);
+    for &lr in &spec.lrs {
+        let path = args.out.join(format!("learning-curves-lr{lr}.svg"));
+        write_atomic(&path, &training::curves_svg(&study, lr))?;
+        plots.push(path);
+    }
+    printer.report(&StudyReport {
+        study,
+        house_prices,
+        plots,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.file()
+        .write_all(text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    file.commit()?;
+    Ok(())
+}
+
+impl Report for StudyReport {
+    fn human(&self, out: &mut String) -> std::fmt::Result {
+        writeln!(
+            out,
+            "normshift study: the seed's training claims, measured\n"
+        )?;
+        writeln!(
+            out,
+            "1. Training speed and learning-rate tolerance, with and without batch normalization"
+        )?;
+        training::write_sweep(out, &self.study)?;
+        writeln!(
+            out,
+            "\n2. Covariate shift of the nuisance kind on real data (digits)"
+        )?;
+        training::write_shift(out, &self.study)?;
+        writeln!(
+            out,
+            "\n3. Covariate shift of the real kind: the seed's house prices"
+        )?;
+        training::write_house_prices(out, &self.house_prices)?;
+        writeln!(out, "\nPlots:")?;
+        for p in &self.plots {
+            writeln!(out, "   {}", p.display())?;
+        }
+        Ok(())
+    }
+}
