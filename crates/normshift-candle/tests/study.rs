@@ -101,13 +101,14 @@ fn tiny(lr: f64, epochs: usize) -> TrainSpec {
 #[test]
 fn training_learns_the_digits_and_reproduces_exactly() {
     let (train_set, test) = digits_split(500, 0).unwrap();
-    let spec = MlpSpec {
+    let spec = NetSpec {
+        conv: Vec::new(),
         hidden: vec![32],
         batch_norm: true,
         input_norm: false,
     };
     let run = |seed| {
-        let model = Mlp::new(&spec, 64, 10, seed).unwrap();
+        let model = Net::new(&spec, 64, 10, seed).unwrap();
         train(&model, &train_set, &test, &tiny(0.1, 3), true).unwrap()
     };
     let a = run(7);
@@ -132,12 +133,13 @@ fn training_learns_the_digits_and_reproduces_exactly() {
 #[test]
 fn a_blown_up_run_is_reported_as_diverged() {
     let (train_set, test) = digits_split(500, 0).unwrap();
-    let spec = MlpSpec {
+    let spec = NetSpec {
+        conv: Vec::new(),
         hidden: vec![32],
         batch_norm: false,
         input_norm: false,
     };
-    let model = Mlp::new(&spec, 64, 10, 0).unwrap();
+    let model = Net::new(&spec, 64, 10, 0).unwrap();
     let run = train(&model, &train_set, &test, &tiny(1e30, 2), false).unwrap();
     let (step, why) = run.diverged.clone().expect("lr 1e30 must blow up");
     assert!(why.contains("loss") || why.contains("refused"), "{why}");
@@ -190,6 +192,7 @@ fn adabn_repairs_a_sensor_shift() {
     let spec = SweepSpec {
         lrs: vec![0.1],
         seeds: vec![0],
+        conv: Vec::new(),
         hidden: vec![32],
         train: tiny(0.1, 3),
     };
@@ -208,4 +211,34 @@ fn adabn_repairs_a_sensor_shift() {
     assert!(acc(sensor, ADABN) > acc(sensor, NO_ADAPTATION) + 0.2);
     assert!(acc(sensor, RETRAINED) > 0.85);
     assert_eq!(out.len(), 2 + 4);
+}
+
+#[test]
+fn a_small_convolutional_network_trains_with_batch_norm_in_its_conv_blocks() {
+    let (train_set, test) = digits_split(500, 0).unwrap();
+    let spec = NetSpec {
+        conv: vec![4, 8],
+        hidden: Vec::new(),
+        batch_norm: true,
+        input_norm: false,
+    };
+    let model = Net::new(&spec, 64, 10, 0).unwrap();
+    // Two conv blocks with batch norm: two BatchNorm2d layers over 4 and 8 channels.
+    let channels: Vec<usize> = model
+        .batch_norms()
+        .iter()
+        .map(|b| b.config().num_features)
+        .collect();
+    assert_eq!(channels, [4, 8]);
+    let run = train(&model, &train_set, &test, &tiny(0.1, 2), true).unwrap();
+    assert!(run.final_accuracy.unwrap() > 0.7, "{run:?}");
+    // Running statistics moved away from their initial 0 / 1.
+    let stats = model.batch_norms()[0].running_stats().unwrap();
+    assert!(
+        stats.running_mean.iter().any(|&m| m.abs() > 1e-3),
+        "{stats:?}"
+    );
+    assert_eq!(stats.num_batches_tracked, 42);
+    let err = Net::new(&spec, 63, 10, 0).err().unwrap().to_string();
+    assert!(err.contains("square image, got 63 inputs"), "{err}");
 }

@@ -53,7 +53,7 @@ pub enum Command {
     /// Measure the seed's training claims: learning-rate sweep with and without batch norm,
     /// covariate shift on real data (no adaptation, AdaBN, retraining), the seed's house prices.
     #[command(
-        after_help = "Examples:\n  normshift study                       # the README's configuration (about a minute)\n  normshift study --quick --out /tmp/s  # three learning rates, one seed, five epochs\n  normshift study --seeds 10 --json > study.json\n\nWrites lr-sweep.svg and learning-curves-lr*.svg into --out (temporary file, then rename)."
+        after_help = "Examples:\n  normshift study                       # the README's configuration (about a minute)\n  normshift study --quick --out /tmp/s  # three learning rates, one seed, five epochs\n  normshift study --cnn                 # also a small convolutional network\n  normshift study --seeds 10 --json > study.json\n\nWrites lr-sweep.svg and learning-curves-lr*.svg into --out (temporary file, then rename)."
     )]
     Study(StudyArgs),
 }
@@ -69,6 +69,10 @@ pub struct StudyArgs {
     /// Passes over the training images.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Also sweep a small convolutional network (two conv blocks; learning rates 0.01 to 10,
+    /// two seeds, five epochs; a few minutes).
+    #[arg(long)]
+    pub cnn: bool,
     /// Directory for the plots (created if missing).
     #[arg(long, default_value = "normshift-study")]
     pub out: PathBuf,

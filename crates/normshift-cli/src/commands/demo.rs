@@ -54,7 +54,7 @@ pub fn run(printer: &Printer) -> anyhow::Result<ExitCode> {
         house_drift: house_drift(&options)?,
         auto_mpg_drift: auto_mpg_drift(&options)?,
         house_prices: training::house_prices()?,
-        study: training::run_study(&SweepSpec::quick())?,
+        study: training::run_study(&SweepSpec::quick(), None)?,
     };
     printer.report(&demo)?;
     Ok(ExitCode::SUCCESS)
@@ -198,7 +198,8 @@ impl Demo {
         writeln!(out, "\n6. Training with batch normalization: the seed's house prices (price = 0.2 k$ per sq ft)")?;
         training::write_house_prices(out, &self.house_prices)?;
         writeln!(out, "\n7. Training speed and learning rates (quick run: `normshift study` runs the full one)")?;
-        training::write_sweep(out, &self.study)?;
+        let rows = (self.study.train_rows, self.study.test_rows);
+        training::write_sweep(out, &self.study.mlp, rows)?;
         writeln!(
             out,
             "\n8. A nuisance shift on real data: re-estimating the statistics (AdaBN), quick run"

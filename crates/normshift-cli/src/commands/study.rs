@@ -37,18 +37,45 @@ pub fn run(args: StudyArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         spec.lrs.len(),
         spec.seeds.len()
     ));
-    let study = training::run_study(&spec)?;
+    let cnn = args.cnn.then(|| {
+        let mut cnn = SweepSpec::cnn();
+        if args.seeds.is_some() {
+            cnn.seeds = spec.seeds.clone();
+        }
+        if let Some(epochs) = args.epochs {
+            cnn.train.epochs = epochs;
+        }
+        if args.quick {
+            cnn.lrs = spec.lrs.clone();
+            cnn.seeds.truncate(1);
+            cnn.train.epochs = cnn.train.epochs.min(spec.train.epochs);
+        }
+        cnn
+    });
+    if let Some(cnn) = &cnn {
+        printer.note(&format!(
+            "and {} convolutional networks (slower: candle's CPU convolutions)…",
+            2 * cnn.lrs.len() * cnn.seeds.len()
+        ));
+    }
+    let study = training::run_study(&spec, cnn.as_ref())?;
     let house_prices = training::house_prices()?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| anyhow::anyhow!("{}: cannot create the directory: {e}", args.out.display()))?;
     let mut plots = Vec::new();
-    let sweep = args.out.join("lr-sweep.svg");
-    write_atomic(&sweep, &training::sweep_svg(&study))?;
-    plots.push(sweep);
-    for &lr in &spec.lrs {
-        let path = args.out.join(format!("learning-curves-lr{lr}.svg"));
-        write_atomic(&path, &training::curves_svg(&study, lr))?;
+    for (sweep, tag) in [(Some(&study.mlp), ""), (study.cnn.as_ref(), "-cnn")] {
+        let Some(sweep) = sweep else { continue };
+        let path = args.out.join(format!("lr-sweep{tag}.svg"));
+        write_atomic(&path, &training::sweep_svg(sweep))?;
         plots.push(path);
+        let mut lrs: Vec<f64> = sweep.sweep.iter().map(|p| p.lr).collect();
+        lrs.sort_by(f64::total_cmp);
+        lrs.dedup();
+        for lr in lrs {
+            let path = args.out.join(format!("learning-curves{tag}-lr{lr}.svg"));
+            write_atomic(&path, &training::curves_svg(sweep, lr))?;
+            plots.push(path);
+        }
     }
     printer.report(&StudyReport {
         study,
@@ -77,7 +104,12 @@ impl Report for StudyReport {
             out,
             "1. Training speed and learning-rate tolerance, with and without batch normalization"
         )?;
-        training::write_sweep(out, &self.study)?;
+        let rows = (self.study.train_rows, self.study.test_rows);
+        training::write_sweep(out, &self.study.mlp, rows)?;
+        if let Some(cnn) = &self.study.cnn {
+            writeln!(out, "\n   The same with a small convolutional network:")?;
+            training::write_sweep(out, cnn, rows)?;
+        }
         writeln!(
             out,
             "\n2. Covariate shift of the nuisance kind on real data (digits)"

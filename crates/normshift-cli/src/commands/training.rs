@@ -85,16 +85,12 @@ pub fn write_house_prices(out: &mut String, rows: &[HousePrice]) -> std::fmt::Re
     writeln!(out, "   houses, against the 20000 training normalized with) costs {own:.1} k$ even on the training houses.")
 }
 
-/// What the learning-rate sweep and the shift study measured.
+/// One learning-rate sweep: its configuration, per-learning-rate summaries and every run.
 #[derive(Serialize)]
-pub struct Study {
-    /// Rows for training / testing.
-    pub train_rows: usize,
-    /// Rows for testing.
-    pub test_rows: usize,
-    /// Hidden layer widths.
-    pub hidden: Vec<usize>,
-    /// Epochs, batch size, target accuracy.
+pub struct Sweep {
+    /// The network, e.g. `MLP 64-64-64-10` or `CNN conv16-conv32-10`.
+    pub network: String,
+    /// Passes over the training images.
     pub epochs: usize,
     /// Rows per step.
     pub batch_size: usize,
@@ -106,6 +102,20 @@ pub struct Study {
     pub sweep: Vec<SweepPoint>,
     /// Every run of the sweep, with its learning curve.
     pub runs: Vec<Run>,
+}
+
+/// What the learning-rate sweeps and the shift study measured.
+#[derive(Serialize)]
+pub struct Study {
+    /// Training images.
+    pub train_rows: usize,
+    /// Test images.
+    pub test_rows: usize,
+    /// The multilayer perceptron's sweep.
+    #[serde(flatten)]
+    pub mlp: Sweep,
+    /// The convolutional network's sweep, when asked for.
+    pub cnn: Option<Sweep>,
     /// Learning rate of the shift study.
     pub shift_lr: f64,
     /// Accuracy per shift and deployment approach.
@@ -120,10 +130,37 @@ pub fn digits() -> anyhow::Result<(Dataset, Dataset)> {
 /// Learning rate of the shift study: one at which both networks train well in the sweep.
 pub const SHIFT_LR: f64 = 0.1;
 
-/// Runs the sweep and the shift study with `spec`.
-pub fn run_study(spec: &SweepSpec) -> anyhow::Result<Study> {
+fn network(spec: &SweepSpec) -> String {
+    let mut parts: Vec<String> = spec.conv.iter().map(|c| format!("conv{c}")).collect();
+    if spec.conv.is_empty() {
+        parts.push("64".into());
+    }
+    parts.extend(spec.hidden.iter().map(|h| h.to_string()));
+    parts.push("10".into());
+    let kind = if spec.conv.is_empty() { "MLP" } else { "CNN" };
+    format!("{kind} {}", parts.join("-"))
+}
+
+/// Runs one learning-rate sweep.
+pub fn run_sweep(spec: &SweepSpec, train: &Dataset, test: &Dataset) -> anyhow::Result<Sweep> {
+    let runs = study::lr_sweep(spec, train, test)?;
+    Ok(Sweep {
+        network: network(spec),
+        epochs: spec.train.epochs,
+        batch_size: spec.train.batch_size,
+        target_accuracy: spec.train.target_accuracy,
+        seeds: spec.seeds.clone(),
+        sweep: study::summarize(&runs),
+        runs,
+    })
+}
+
+/// Runs the multilayer perceptron's sweep with `spec`, the convolutional one with `cnn` when
+/// given, and the shift study with `spec` at [`SHIFT_LR`].
+pub fn run_study(spec: &SweepSpec, cnn: Option<&SweepSpec>) -> anyhow::Result<Study> {
     let (train, test) = digits()?;
-    let runs = study::lr_sweep(spec, &train, &test)?;
+    let mlp = run_sweep(spec, &train, &test)?;
+    let cnn = cnn.map(|c| run_sweep(c, &train, &test)).transpose()?;
     let shift_spec = SweepSpec {
         lrs: vec![SHIFT_LR],
         ..spec.clone()
@@ -137,33 +174,19 @@ pub fn run_study(spec: &SweepSpec) -> anyhow::Result<Study> {
     Ok(Study {
         train_rows: train.len(),
         test_rows: test.len(),
-        hidden: spec.hidden.clone(),
-        epochs: spec.train.epochs,
-        batch_size: spec.train.batch_size,
-        target_accuracy: spec.train.target_accuracy,
-        seeds: spec.seeds.clone(),
-        sweep: study::summarize(&runs),
-        runs,
+        mlp,
+        cnn,
         shift_lr: SHIFT_LR,
         shift,
     })
 }
 
-fn widths(hidden: &[usize]) -> String {
-    let mut parts = vec!["64".to_string()];
-    parts.extend(hidden.iter().map(|h| h.to_string()));
-    parts.push("10".into());
-    parts.join("-")
-}
-
 /// The sweep table: per learning rate, mean accuracy and steps to target, without and with BN.
-pub fn write_sweep(out: &mut String, s: &Study) -> std::fmt::Result {
+pub fn write_sweep(out: &mut String, s: &Sweep, rows: (usize, usize)) -> std::fmt::Result {
     writeln!(
         out,
-        "   MLP {} (ReLU), UCI handwritten digits ({} training / {} test images), plain SGD,",
-        widths(&s.hidden),
-        s.train_rows,
-        s.test_rows
+        "   {} (ReLU), UCI handwritten digits ({} training / {} test images), plain SGD,",
+        s.network, rows.0, rows.1
     )?;
     writeln!(
         out,
@@ -215,12 +238,13 @@ pub fn write_shift(out: &mut String, s: &Study) -> std::fmt::Result {
     writeln!(
         out,
         "   Trained on clean images (lr {}, {} epochs), tested on shifted ones; labels keep their meaning.",
-        s.shift_lr, s.epochs
+        s.shift_lr, s.mlp.epochs
     )?;
     writeln!(
         out,
-        "   The BN network normalizes its inputs and hidden layers. Mean test accuracy [min-max] over {} seed(s):",
-        s.seeds.len()
+        "   The BN network ({}) normalizes its inputs and hidden layers. Mean test accuracy [min-max] over {} seed(s):",
+        s.mlp.network,
+        s.mlp.seeds.len()
     )?;
     let mut shifts: Vec<&str> = Vec::new();
     for o in &s.shift {
@@ -245,7 +269,7 @@ pub fn write_shift(out: &mut String, s: &Study) -> std::fmt::Result {
 }
 
 /// Mean final accuracy against log10(learning rate), without and with batch norm.
-pub fn sweep_svg(s: &Study) -> String {
+pub fn sweep_svg(s: &Sweep) -> String {
     let series_data: Vec<(bool, Vec<f64>, Vec<f64>)> = [false, true]
         .into_iter()
         .map(|bn| {
@@ -274,7 +298,8 @@ pub fn sweep_svg(s: &Study) -> String {
         .collect();
     let chart = Chart::new(
         &format!(
-            "Digits MLP: final test accuracy over {} seed(s)",
+            "Digits {}: final test accuracy, {} seed(s)",
+            s.network,
             s.seeds.len()
         ),
         "log10(learning rate)",
@@ -284,7 +309,7 @@ pub fn sweep_svg(s: &Study) -> String {
 }
 
 /// Test accuracy against SGD steps for the first seed at `lr`, without and with batch norm.
-pub fn curves_svg(s: &Study, lr: f64) -> String {
+pub fn curves_svg(s: &Sweep, lr: f64) -> String {
     let seed = s.seeds.first().copied().unwrap_or(0);
     let picked: Vec<&Run> = s
         .runs
@@ -312,7 +337,7 @@ pub fn curves_svg(s: &Study, lr: f64) -> String {
         })
         .collect();
     let chart = Chart::new(
-        &format!("Digits MLP, learning rate {lr}, seed {seed}"),
+        &format!("Digits {}, learning rate {lr}, seed {seed}", s.network),
         "SGD steps",
         "test accuracy",
     );
