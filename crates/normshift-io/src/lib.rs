@@ -28,8 +28,8 @@ mod writer;
 
 pub use error::{Error, Result};
 pub use fit::{fit_profile, read_side, side_from_profile};
-pub use output::{check_not_input, AtomicFile};
+pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
-    open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,
+    capped_batch_rows, open, Batch, MAX_BATCH_CELLS, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,
 };
 pub use writer::{BatchWriter, Replacement};
