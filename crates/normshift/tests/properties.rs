@@ -221,3 +221,37 @@ fn merging_hand_made_profiles_with_huge_counts_saturates_instead_of_overflowing(
     };
     assert_eq!((s.counts["a"], s.other), (u64::MAX, u64::MAX));
 }
+
+/// The crash input of the `profile` fuzz target (k = 0), and its siblings: sketches that no
+/// sketch of this crate can be are refused when the profile is read, with the reason.
+#[test]
+fn impossible_sketches_are_refused_when_read() {
+    let with_sketch = |sketch: &str| {
+        format!(
+            r#"{{"normshift_profile":1,"sources":["b.csv"],"rows":20,"columns":[{{"name":"x","rows":89,"missing":0,"kind":"numeric","moments":{{"count":20,"mean":9.5,"m2":665.0}},"variance":33.25,"sample_variance":35.0,"non_finite":{{"nan":1,"pos_inf":0,"neg_inf":2}},"min":0.0,"max":19.0,"sketch":{sketch},"sketch_rank_error":0.3,"deciles":[1.0,3.0,5.0,8.0,9.0,9.0,13.0,13.0,18.0]}}]}}"#
+        )
+    };
+    // Found by fuzzing: k = 0 gave an infinite error bound, written as null, unreadable.
+    let fuzz_crash =
+        with_sketch(r#"{"k":0,"n":20,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#);
+    let e = Profile::from_json(&fuzz_crash).unwrap_err();
+    assert!(e.contains("sketch k must be at least 8, got 0"), "{e}");
+    let good = with_sketch(r#"{"k":8,"n":18,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#);
+    let p = Profile::from_json(&good).expect("a consistent sketch reads");
+    Profile::from_json(&p.merge(&p).unwrap().to_json()).expect("and merges");
+    for (sketch, reason) in [
+        (r#"{"k":8,"n":0,"levels":[],"coin":1}"#, "1 to 63 levels"),
+        (r#"{"k":8,"n":20,"levels":[[1.0]],"coin":1}"#, "does not match"),
+        (r#"{"k":8,"n":1,"levels":[[1e999]],"coin":1}"#, "out of range"),
+    ] {
+        let e = Profile::from_json(&with_sketch(sketch)).unwrap_err();
+        assert!(e.contains(reason), "{sketch}: {e}");
+    }
+    let deep = format!(
+        r#"{{"k":8,"n":0,"levels":[{}],"coin":1}}"#,
+        vec!["[]"; 64].join(",")
+    );
+    assert!(Profile::from_json(&with_sketch(&deep))
+        .unwrap_err()
+        .contains("1 to 63 levels"));
+}
