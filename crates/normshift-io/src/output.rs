@@ -10,7 +10,9 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
     // A panic while holding the lock leaves the list itself intact.
-    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn forget_pending(temp: &Path) {
@@ -79,9 +81,7 @@ impl AtomicFile {
 
     /// The temporary file's path (it exists until commit or drop).
     pub fn temp_path(&self) -> &Path {
-        self.temp
-            .as_ref()
-            .map_or(self.path.as_path(), |t| t.path())
+        self.temp.as_ref().map_or(self.path.as_path(), |t| t.path())
     }
 
     /// The file to write into.

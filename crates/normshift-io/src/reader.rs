@@ -428,10 +428,8 @@ impl Reader {
         self.columns.iter().find_map(|column| {
             let fails = (|| -> std::result::Result<bool, parquet::errors::ParquetError> {
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file.try_clone()?)?;
-                let mask = parquet::arrow::ProjectionMask::roots(
-                    builder.parquet_schema(),
-                    [column.index],
-                );
+                let mask =
+                    parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [column.index]);
                 let reader = builder
                     .with_row_groups(vec![group])
                     .with_projection(mask)

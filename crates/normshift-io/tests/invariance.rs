@@ -38,7 +38,13 @@ fn profile_is_identical_for_every_batch_size_and_thread_count() {
         } else {
             format!("{}", 1e8 + rng.gen::<f64>())
         };
-        writeln!(f, "{a},{},{}", rng.gen::<f64>() * 1e3 - 500.0, ["u", "v", "w"][i % 3]).unwrap();
+        writeln!(
+            f,
+            "{a},{},{}",
+            rng.gen::<f64>() * 1e3 - 500.0,
+            ["u", "v", "w"][i % 3]
+        )
+        .unwrap();
     }
     drop(f);
     let expected = fit_json(&path, 65_536, 1);

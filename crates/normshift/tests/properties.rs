@@ -72,7 +72,10 @@ fn assert_same_summary(x: &Profile, y: &Profile, offset: f64) -> Result<(), Test
         panic!("numeric column expected")
     };
     prop_assert_eq!(sx.non_finite, sy.non_finite);
-    prop_assert_eq!((sx.min.to_bits(), sx.max.to_bits()), (sy.min.to_bits(), sy.max.to_bits()));
+    prop_assert_eq!(
+        (sx.min.to_bits(), sx.max.to_bits()),
+        (sy.min.to_bits(), sy.max.to_bits())
+    );
     let (mx, my) = (sx.moments, sy.moments);
     prop_assert_eq!(mx.count, my.count);
     prop_assert!(
@@ -232,17 +235,26 @@ fn impossible_sketches_are_refused_when_read() {
         )
     };
     // Found by fuzzing: k = 0 gave an infinite error bound, written as null, unreadable.
-    let fuzz_crash =
-        with_sketch(r#"{"k":0,"n":20,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#);
+    let fuzz_crash = with_sketch(
+        r#"{"k":0,"n":20,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#,
+    );
     let e = Profile::from_json(&fuzz_crash).unwrap_err();
     assert!(e.contains("sketch k must be at least 8, got 0"), "{e}");
-    let good = with_sketch(r#"{"k":8,"n":18,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#);
+    let good = with_sketch(
+        r#"{"k":8,"n":18,"levels":[[18.0,19.0],[0.0,3.0,5.0,7.0],[9.0,13.0]],"coin":42}"#,
+    );
     let p = Profile::from_json(&good).expect("a consistent sketch reads");
     Profile::from_json(&p.merge(&p).unwrap().to_json()).expect("and merges");
     for (sketch, reason) in [
         (r#"{"k":8,"n":0,"levels":[],"coin":1}"#, "1 to 63 levels"),
-        (r#"{"k":8,"n":20,"levels":[[1.0]],"coin":1}"#, "does not match"),
-        (r#"{"k":8,"n":1,"levels":[[1e999]],"coin":1}"#, "out of range"),
+        (
+            r#"{"k":8,"n":20,"levels":[[1.0]],"coin":1}"#,
+            "does not match",
+        ),
+        (
+            r#"{"k":8,"n":1,"levels":[[1e999]],"coin":1}"#,
+            "out of range",
+        ),
     ] {
         let e = Profile::from_json(&with_sketch(sketch)).unwrap_err();
         assert!(e.contains(reason), "{sketch}: {e}");
