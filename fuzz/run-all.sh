@@ -7,8 +7,8 @@ each=${1:-600}
 for target in profile kernels csv; do
     dict=()
     [ -f "$target.dict" ] && dict=(-dict="$target.dict")
-    mkdir -p "corpus/$target"
-    RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -O --debug-assertions "corpus/$target" -- \
+    mkdir -p "corpus/$target" "seeds/$target"
+    RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -O --debug-assertions "corpus/$target" "seeds/$target" -- \
         -jobs=1 -workers=1 -max_total_time="$each" -rss_limit_mb=2048 "${dict[@]}"
     code=$?
     # libFuzzer's -jobs mode writes the run to fuzz-0.log; keep each target's.
