@@ -5,7 +5,13 @@ use std::path::PathBuf;
 
 /// Batch normalization and covariate shift, exact and explained.
 #[derive(Debug, Parser)]
-#[command(name = "normshift", version, about, long_about = None)]
+#[command(
+    name = "normshift",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 success (drift: no drift), 1 drift found, 2 error, 130 interrupted.\nEach command's --help shows examples."
+)]
 pub struct Cli {
     /// Print machine-readable JSON on stdout instead of the human view.
     #[arg(long, global = true)]

@@ -40,8 +40,19 @@ pub fn load_profile(path: &Path) -> anyhow::Result<Profile> {
 
 /// Writes text to `path` through a temporary file, never over an input.
 pub fn write_atomically(path: &Path, inputs: &[&Path], text: &str) -> anyhow::Result<()> {
+    finish_output(start_output(path, inputs)?, text)
+}
+
+/// Refuses an output that is an input and opens its temporary file, before any long work: an
+/// unwritable destination fails at once, and an interrupt finds the temporary file to remove.
+pub fn start_output(path: &Path, inputs: &[&Path]) -> anyhow::Result<AtomicFile> {
     normshift_io::check_not_input(path, inputs)?;
-    let mut out = AtomicFile::create(path)?;
+    Ok(AtomicFile::create(path)?)
+}
+
+/// Writes `text` into an output from [`start_output`] and renames it into place.
+pub fn finish_output(mut out: AtomicFile, text: &str) -> anyhow::Result<()> {
+    let path = out.path().to_path_buf();
     out.file()
         .write_all(text.as_bytes())
         .with_context(|| format!("{}: cannot write", path.display()))?;

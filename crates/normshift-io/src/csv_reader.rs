@@ -60,6 +60,7 @@ impl CsvBatches {
             // A UTF-8 byte-order mark from spreadsheet exports is not part of the name.
             *first = first.trim_start_matches('\u{feff}').to_string();
         }
+        this.batch_rows = crate::reader::capped_batch_rows(this.batch_rows, this.header.len());
         if let Some(i) = this.header.iter().position(|h| h.is_empty()) {
             return Err(Error::Csv {
                 path: path.to_path_buf(),

@@ -28,8 +28,9 @@ mod writer;
 
 pub use error::{Error, Result};
 pub use fit::{fit_profile, read_side, side_from_profile};
-pub use output::{check_not_input, AtomicFile};
+pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
-    open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch, ReadOptions, Reader,
+    capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch,
+    ReadOptions, Reader, MAX_BATCH_CELLS,
 };
 pub use writer::{BatchWriter, Replacement};

@@ -32,6 +32,18 @@ impl Format {
     }
 }
 
+/// Cells (rows × columns of the file) per batch at most: a batch of a very wide file holds
+/// fewer rows than `batch_rows`, so memory per batch stays near `MAX_BATCH_CELLS` values
+/// (tens of MB) instead of growing with the width (65,536 rows × 5,000 columns would be
+/// 2.6 GB as `f64`).
+pub const MAX_BATCH_CELLS: usize = 1 << 21;
+
+/// Rows per batch for a file of `columns` columns: `batch_rows`, capped so a batch has at
+/// most [`MAX_BATCH_CELLS`] cells, and at least 1.
+pub fn capped_batch_rows(batch_rows: usize, columns: usize) -> usize {
+    batch_rows.min(MAX_BATCH_CELLS / columns.max(1)).max(1)
+}
+
 /// How to read a file.
 #[derive(Clone, Debug)]
 pub struct ReadOptions {
@@ -39,7 +51,7 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// CSV delimiter (default `,`; `\t` for `.tsv` when left at the default).
     pub delimiter: Option<u8>,
-    /// Rows per batch (default 65,536).
+    /// Rows per batch (default 65,536), capped for wide files by [`capped_batch_rows`].
     pub batch_rows: usize,
     /// Only these columns (default: all).
     pub columns: Option<Vec<String>>,
@@ -188,13 +200,17 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             let builder = ParquetRecordBatchReaderBuilder::try_new(
                 file.try_clone().map_err(|e| Error::io(path, e))?,
             )
-            .map_err(|e| columnar(format!("not a readable Parquet file: {e}")))?;
+            .map_err(|e| {
+                columnar(format!(
+                    "not a readable Parquet file (truncated or damaged footer, or not Parquet): {e}"
+                ))
+            })?;
             let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
             let (header, kinds) = schema_columns(builder.schema());
             let inner = Inner::Parquet {
                 groups: groups.into_iter(),
                 file,
-                batch_rows: options.batch_rows,
+                batch_rows: capped_batch_rows(options.batch_rows, header.len()),
                 current: None,
             };
             (header, kinds, inner)
@@ -348,7 +364,11 @@ impl Reader {
                         match reader.next() {
                             Some(Ok(batch)) => return Some(Ok((Some(group), batch))),
                             Some(Err(e)) => {
-                                return Some(Err(self.columnar_error(Some(group), e.to_string())))
+                                let message = match self.damaged_column(group) {
+                                    Some(name) => format!("column '{name}': {e}"),
+                                    None => e.to_string(),
+                                };
+                                return Some(Err(self.columnar_error(Some(group), message)));
                             }
                             None => *current = None,
                         }
@@ -375,7 +395,11 @@ impl Reader {
                             }
                         }
                         Err(message) => {
-                            return Some(Err(self.columnar_error(Some(group), message)))
+                            let message = match self.damaged_column(group) {
+                                Some(name) => format!("column '{name}': {message}"),
+                                None => message,
+                            };
+                            return Some(Err(self.columnar_error(Some(group), message)));
                         }
                     }
                 }
@@ -390,6 +414,35 @@ impl Reader {
                 Inner::Csv(_) | Inner::Done => return None,
             }
         }
+    }
+}
+
+impl Reader {
+    /// After a row group failed to decode: the first selected column that fails on its own,
+    /// so the error can name it (a damaged page belongs to one column chunk). Reads that
+    /// row group once more, column by column; `None` if every column reads alone.
+    fn damaged_column(&self, group: usize) -> Option<String> {
+        let Inner::Parquet { file, .. } = &self.inner else {
+            return None;
+        };
+        self.columns.iter().find_map(|column| {
+            let fails = (|| -> std::result::Result<bool, parquet::errors::ParquetError> {
+                let builder = ParquetRecordBatchReaderBuilder::try_new(file.try_clone()?)?;
+                let mask =
+                    parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [column.index]);
+                let reader = builder
+                    .with_row_groups(vec![group])
+                    .with_projection(mask)
+                    .build()?;
+                for batch in reader {
+                    if batch.is_err() {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })();
+            matches!(fails, Ok(true) | Err(_)).then(|| column.name.clone())
+        })
     }
 }
 

@@ -243,6 +243,41 @@ fn parquet_row_groups_nulls_and_truncation() {
 }
 
 #[test]
+fn damaged_parquet_column_chunk_names_the_row_group_and_the_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.parquet");
+    let file = std::fs::File::create(&path).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(4))
+        .build();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(file, sample_batch().schema(), Some(props)).unwrap();
+    w.write(&sample_batch()).unwrap();
+    w.write(&sample_batch()).unwrap();
+    w.close().unwrap();
+    // The footer stays intact; the pages of column 's' in row group 1 are zeroed, as a bad
+    // disk block or an interrupted copy into place would leave them.
+    let (start, len) = {
+        let f = std::fs::File::open(&path).unwrap();
+        let builder =
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f).unwrap();
+        builder.metadata().row_group(1).column(2).byte_range()
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[start as usize..(start + len) as usize].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let e = err(&path, &ReadOptions::default());
+    assert!(
+        e.starts_with(&format!("{}: row group 1: column 's': ", path.display())),
+        "{e}"
+    );
+    // Row group 0 still reads: the error comes after its rows, not instead of them.
+    let mut reader = open(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.next().unwrap().unwrap().rows, 4);
+    assert!(reader.next().unwrap().is_err());
+}
+
+#[test]
 fn arrow_ipc_files_read_like_parquet() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("d.arrow");

@@ -129,6 +129,7 @@ fn check_backward<T: Element>(
     gamma: Option<&[f64]>,
     grads: &Gradients<'_, T>,
 ) -> Result<(), KernelError> {
+    dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("dy", dy.len(), dims.len())?;
     check_len("dx", grads.dx.len(), dims.len())?;

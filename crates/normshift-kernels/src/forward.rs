@@ -40,6 +40,7 @@ pub fn forward_train_with<T: Element>(
 ) -> Result<(), KernelError> {
     check_eps(eps)?;
     check_affine(affine, dims)?;
+    dims.check()?;
     check_len("y", y.len(), dims.len())?;
     check_len("x", x.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;
@@ -89,6 +90,7 @@ pub fn forward_train_reference<T: Element>(
 ) -> Result<(), KernelError> {
     check_eps(eps)?;
     check_affine(affine, dims)?;
+    dims.check()?;
     check_len("y", y.len(), dims.len())?;
     moments_reference(x, dims, mean, var)?;
     normalize_reference(x, dims, mean, var, affine, eps, y);
@@ -124,6 +126,7 @@ pub fn forward_eval_with<T: Element>(
 ) -> Result<(), KernelError> {
     check_eps(eps)?;
     check_affine(affine, dims)?;
+    dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("y", y.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;
@@ -145,6 +148,7 @@ pub fn forward_eval_reference<T: Element>(
 ) -> Result<(), KernelError> {
     check_eps(eps)?;
     check_affine(affine, dims)?;
+    dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("y", y.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;

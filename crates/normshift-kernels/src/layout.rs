@@ -24,7 +24,8 @@ pub struct Dims {
 }
 
 impl Dims {
-    /// Builds dims directly; `len()` must fit in `usize` (checked by [`canonical_dims`]).
+    /// Builds dims directly. Nothing is checked here: kernels refuse dims whose element
+    /// count does not fit in `usize` ([`KernelError::Overflow`]), as [`canonical_dims`] does.
     pub fn new(outer: usize, channels: usize, inner: usize) -> Self {
         Self {
             outer,
@@ -33,19 +34,40 @@ impl Dims {
         }
     }
 
-    /// Total number of elements.
+    /// Total number of elements, saturating at `usize::MAX` (no buffer is that long, so a
+    /// length check against it fails instead of wrapping); [`checked_len`](Self::checked_len)
+    /// tells overflow apart.
     pub fn len(&self) -> usize {
-        self.outer * self.channels * self.inner
+        self.checked_len().unwrap_or(usize::MAX)
     }
 
-    /// True when the tensor holds no elements.
+    /// Total number of elements, or `None` when it does not fit in `usize`.
+    pub fn checked_len(&self) -> Option<usize> {
+        self.outer
+            .checked_mul(self.channels)?
+            .checked_mul(self.inner)
+    }
+
+    /// True when the tensor holds no elements (any dimension is 0).
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.outer == 0 || self.channels == 0 || self.inner == 0
     }
 
-    /// Values per channel: the count each channel's statistics are computed over.
+    /// Values per channel: the count each channel's statistics are computed over (saturating
+    /// like [`len`](Self::len)).
     pub fn per_channel(&self) -> usize {
-        self.outer * self.inner
+        self.outer.saturating_mul(self.inner)
+    }
+
+    /// Refuses dims whose element count overflows `usize`, e.g. built by [`Dims::new`] from
+    /// untrusted numbers.
+    pub(crate) fn check(&self) -> Result<(), KernelError> {
+        match self.checked_len() {
+            Some(_) => Ok(()),
+            None => Err(KernelError::Overflow {
+                shape: vec![self.outer, self.channels, self.inner],
+            }),
+        }
     }
 
     /// Offset of the block `(o, c, 0..inner)`.

@@ -30,6 +30,7 @@ pub fn moments_with<T: Element>(
     mean: &mut [f64],
     var: &mut [f64],
 ) -> Result<(), KernelError> {
+    dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;
     check_len("var", var.len(), dims.channels)?;
@@ -72,6 +73,7 @@ pub fn moments_reference<T: Element>(
     mean: &mut [f64],
     var: &mut [f64],
 ) -> Result<(), KernelError> {
+    dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;
     check_len("var", var.len(), dims.channels)?;

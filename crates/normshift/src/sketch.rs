@@ -17,13 +17,69 @@ use serde::{Deserialize, Serialize};
 /// Default accuracy parameter.
 pub const DEFAULT_K: u32 = 200;
 
+/// Levels a sketch may have: an item at level `h` weighs `2^h`, so weights stay in `u64`.
+const MAX_LEVELS: usize = 63;
+
 /// A KLL quantile sketch over finite `f64` values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SketchFields")]
 pub struct QuantileSketch {
     k: u32,
     n: u64,
     levels: Vec<Vec<f64>>,
     coin: u64,
+}
+
+/// A sketch as read from JSON, checked before use ([`QuantileSketch`]'s `try_from`).
+#[derive(Deserialize)]
+struct SketchFields {
+    k: u32,
+    n: u64,
+    levels: Vec<Vec<f64>>,
+    coin: u64,
+}
+
+impl TryFrom<SketchFields> for QuantileSketch {
+    type Error = String;
+
+    /// Refuses what no sketch of this crate can be (found by fuzzing the profile parser):
+    /// `k < 8` (an infinite error bound), no level 0, more levels than `u64` weights allow,
+    /// non-finite items, and a count `n` other than the items' total weight.
+    fn try_from(f: SketchFields) -> Result<Self, String> {
+        if f.k < 8 {
+            return Err(format!("sketch k must be at least 8, got {}", f.k));
+        }
+        if f.levels.is_empty() || f.levels.len() > MAX_LEVELS {
+            return Err(format!(
+                "a sketch has 1 to {MAX_LEVELS} levels, this one has {}",
+                f.levels.len()
+            ));
+        }
+        if f.levels.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("sketch items must be finite numbers".into());
+        }
+        let weight = f
+            .levels
+            .iter()
+            .enumerate()
+            .try_fold(0u64, |total, (h, level)| {
+                (level.len() as u64)
+                    .checked_mul(1u64 << h)
+                    .and_then(|w| total.checked_add(w))
+            });
+        if weight != Some(f.n) {
+            return Err(format!(
+                "sketch count n = {} does not match its items' total weight",
+                f.n
+            ));
+        }
+        Ok(Self {
+            k: f.k,
+            n: f.n,
+            levels: f.levels,
+            coin: f.coin,
+        })
+    }
 }
 
 impl QuantileSketch {
@@ -138,7 +194,7 @@ impl QuantileSketch {
         for (h, items) in other.levels.iter().enumerate() {
             self.levels[h].extend_from_slice(items);
         }
-        self.n += other.n;
+        self.n = self.n.saturating_add(other.n);
         self.coin ^= other.coin.rotate_left(17);
         if self.coin == 0 {
             self.coin = 0x9E37_79B9_7F4A_7C15;
@@ -152,7 +208,7 @@ impl QuantileSketch {
             .levels
             .iter()
             .enumerate()
-            .flat_map(|(h, level)| level.iter().map(move |&v| (v, 1u64 << h)))
+            .flat_map(|(h, level)| level.iter().map(move |&v| (v, weight(h))))
             .collect();
         items.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         items
@@ -167,8 +223,10 @@ impl QuantileSketch {
             .levels
             .iter()
             .enumerate()
-            .map(|(h, level)| (level.iter().filter(|&&v| v <= x).count() as u64) << h)
-            .sum();
+            .map(|(h, level)| {
+                (level.iter().filter(|&&v| v <= x).count() as u64).saturating_mul(weight(h))
+            })
+            .fold(0u64, u64::saturating_add);
         below as f64 / self.n as f64
     }
 
@@ -180,6 +238,15 @@ impl QuantileSketch {
     }
 }
 
+/// Weight of an item at level `h`: `2^h`, saturating (merges of hand-made profiles with
+/// counts near `u64::MAX` can push items past level 63).
+fn weight(h: usize) -> u64 {
+    u32::try_from(h)
+        .ok()
+        .and_then(|h| 1u64.checked_shl(h))
+        .unwrap_or(u64::MAX)
+}
+
 /// The `q`-quantile of sorted `(value, weight)` pairs totalling `n`.
 pub(crate) fn quantile_of_weighted(items: &[(f64, u64)], n: u64, q: f64) -> f64 {
     if items.is_empty() {
@@ -188,7 +255,7 @@ pub(crate) fn quantile_of_weighted(items: &[(f64, u64)], n: u64, q: f64) -> f64 
     let target = (q.clamp(0.0, 1.0) * n as f64).max(1.0);
     let mut cumulative = 0u64;
     for &(v, w) in items {
-        cumulative += w;
+        cumulative = cumulative.saturating_add(w);
         if cumulative as f64 >= target {
             return v;
         }

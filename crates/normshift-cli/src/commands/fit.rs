@@ -1,5 +1,5 @@
 use crate::cli::FitArgs;
-use crate::input::{read_options, write_atomically};
+use crate::input::{finish_output, read_options, start_output};
 use crate::printer::{Printer, Report};
 use normshift::profile::{ColumnSummary, Profile};
 use serde::Serialize;
@@ -65,13 +65,14 @@ pub fn summarize(profile: &Profile, output: &str) -> FitReport {
 
 pub fn run(args: FitArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let options = read_options(&args.read)?;
+    let out = start_output(&args.output, &[&args.data])?;
     let mut reader = normshift_io::open(&args.data, &options)?;
     let bar = printer.progress("fitting");
     let profile = normshift_io::fit_profile(&mut reader, args.sketch_k, &mut |rows| {
         bar.set_position(rows)
     })?;
     bar.finish_and_clear();
-    write_atomically(&args.output, &[&args.data], &profile.to_json())?;
+    finish_output(out, &profile.to_json())?;
     printer.report(&summarize(&profile, &args.output.display().to_string()))?;
     Ok(ExitCode::SUCCESS)
 }
