@@ -236,8 +236,9 @@ fn an_interrupted_fit_leaves_no_output_and_exits_130() {
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // The shell's own `kill`, so the test needs no procps.
+    let killed = Command::new("sh")
+        .args(["-c", "kill -INT \"$1\"", "sh", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
