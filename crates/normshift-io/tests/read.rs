@@ -193,19 +193,25 @@ fn sample_batch() -> RecordBatch {
     RecordBatch::try_from_iter([("x", x), ("n", n), ("s", s)]).unwrap()
 }
 
-#[test]
-fn parquet_row_groups_nulls_and_truncation() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("d.parquet");
+/// Writes [`sample_batch`] twice into a Parquet file with `rows_per_group` rows per row group.
+fn two_sample_batches(dir: &tempfile::TempDir, name: &str, rows_per_group: usize) -> PathBuf {
+    let path = dir.path().join(name);
     let file = std::fs::File::create(&path).unwrap();
     let props = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_row_count(Some(3))
+        .set_max_row_group_row_count(Some(rows_per_group))
         .build();
     let mut w =
         parquet::arrow::ArrowWriter::try_new(file, sample_batch().schema(), Some(props)).unwrap();
     w.write(&sample_batch()).unwrap();
     w.write(&sample_batch()).unwrap();
     w.close().unwrap();
+    path
+}
+
+#[test]
+fn parquet_row_groups_nulls_and_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = two_sample_batches(&dir, "d.parquet", 3);
     let cols = read_all(
         &path,
         &ReadOptions {
@@ -245,16 +251,7 @@ fn parquet_row_groups_nulls_and_truncation() {
 #[test]
 fn damaged_parquet_column_chunk_names_the_row_group_and_the_column() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("damaged.parquet");
-    let file = std::fs::File::create(&path).unwrap();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_row_count(Some(4))
-        .build();
-    let mut w =
-        parquet::arrow::ArrowWriter::try_new(file, sample_batch().schema(), Some(props)).unwrap();
-    w.write(&sample_batch()).unwrap();
-    w.write(&sample_batch()).unwrap();
-    w.close().unwrap();
+    let path = two_sample_batches(&dir, "damaged.parquet", 4);
     // The footer stays intact; the pages of column 's' in row group 1 are zeroed, as a bad
     // disk block or an interrupted copy into place would leave them.
     let (start, len) = {
