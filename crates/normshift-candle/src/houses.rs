@@ -17,6 +17,7 @@ use crate::BatchNorm;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{Module, ModuleT, Optimizer};
 use normshift::{BatchNormConfig, Mode, VarianceEstimator};
+use serde::Serialize;
 
 /// The seed's training sizes (sq ft).
 pub const TRAIN_SIZES: [f64; 5] = [1500.0, 1600.0, 1700.0, 1800.0, 1900.0];
@@ -37,7 +38,7 @@ pub const RETRAINED: &str = "retrained on deployment data";
 pub const NO_SHIFT: &str = "none (training houses)";
 
 /// Prices one deployment set one way.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {
     /// `"real"` or `"nuisance"`.
     pub shift: &'static str,

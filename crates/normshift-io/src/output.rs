@@ -79,11 +79,6 @@ impl AtomicFile {
         })
     }
 
-    /// The temporary file's path (it exists until commit or drop).
-    pub fn temp_path(&self) -> &Path {
-        self.temp.as_ref().map_or(self.path.as_path(), |t| t.path())
-    }
-
     /// The file to write into.
     pub fn file(&mut self) -> &mut std::fs::File {
         self.temp

@@ -1,7 +1,8 @@
-use super::training::{self, HousePrice, Study};
+use super::training::{self, Study};
 use crate::printer::{fixed3, list3, Printer, Report};
 use normshift::demo::{house_drift, seed_demo, SeedDemo};
 use normshift::drift::{compare, DriftOptions, DriftReport};
+use normshift_candle::houses::Outcome;
 use normshift_candle::study::SweepSpec;
 use normshift_io::ReadOptions;
 use serde::Serialize;
@@ -17,7 +18,7 @@ struct Demo {
     seed: SeedDemo,
     house_drift: DriftReport,
     auto_mpg_drift: DriftReport,
-    house_prices: Vec<HousePrice>,
+    house_prices: Vec<Outcome>,
     study: Study,
 }
 

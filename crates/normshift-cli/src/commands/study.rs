@@ -1,19 +1,19 @@
-use super::training::{self, HousePrice, Study};
+use super::training::{self, Study};
 use crate::cli::StudyArgs;
+use crate::input::write_atomically;
 use crate::printer::{Printer, Report};
+use normshift_candle::houses::Outcome;
 use normshift_candle::study::SweepSpec;
-use normshift_io::AtomicFile;
 use serde::Serialize;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Serialize)]
 struct StudyReport {
     #[serde(flatten)]
     study: Study,
-    house_prices: Vec<HousePrice>,
+    house_prices: Vec<Outcome>,
     plots: Vec<PathBuf>,
 }
 
@@ -66,14 +66,14 @@ pub fn run(args: StudyArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     for (sweep, tag) in [(Some(&study.mlp), ""), (study.cnn.as_ref(), "-cnn")] {
         let Some(sweep) = sweep else { continue };
         let path = args.out.join(format!("lr-sweep{tag}.svg"));
-        write_atomic(&path, &training::sweep_svg(sweep))?;
+        write_atomically(&path, &[], &training::sweep_svg(sweep))?;
         plots.push(path);
         let mut lrs: Vec<f64> = sweep.sweep.iter().map(|p| p.lr).collect();
         lrs.sort_by(f64::total_cmp);
         lrs.dedup();
         for lr in lrs {
             let path = args.out.join(format!("learning-curves{tag}-lr{lr}.svg"));
-            write_atomic(&path, &training::curves_svg(sweep, lr))?;
+            write_atomically(&path, &[], &training::curves_svg(sweep, lr))?;
             plots.push(path);
         }
     }
@@ -83,15 +83,6 @@ pub fn run(args: StudyArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         plots,
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut file = AtomicFile::create(path)?;
-    file.file()
-        .write_all(text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    file.commit()?;
-    Ok(())
 }
 
 impl Report for StudyReport {

@@ -1,7 +1,9 @@
 //! The training measurements (normshift_candle's `study` and `houses`): run them, render them
 //! as text, and draw their plots. `study` prints all of it; `demo` prints a short version.
 
-use normshift_candle::houses::{self, ADABN, NO_SHIFT, RETRAINED, RUNNING, RUNNING_BIASED};
+use normshift_candle::houses::{
+    self, Outcome, ADABN, NO_SHIFT, RETRAINED, RUNNING, RUNNING_BIASED,
+};
 use normshift_candle::study::{
     self, mean, Dataset, Run, Shift, ShiftOutcome, SweepPoint, SweepSpec,
 };
@@ -9,36 +11,14 @@ use normshift_report::plot::{line_chart, Chart, Series};
 use serde::Serialize;
 use std::fmt::Write;
 
-/// One row of the seed's house-price measurement.
-#[derive(Serialize)]
-pub struct HousePrice {
-    shift: &'static str,
-    approach: &'static str,
-    predicted: Vec<f64>,
-    truth: Vec<f64>,
-    mean_error: f64,
-    mean_abs_error: f64,
-}
-
 /// Trains the seed's house-price model in candle (300 full-batch steps at learning rate 0.1)
 /// and prices both deployment sets every way.
-pub fn house_prices() -> anyhow::Result<Vec<HousePrice>> {
-    let rows = houses::house_prices(300, 0.1)?;
-    Ok(rows
-        .into_iter()
-        .map(|o| HousePrice {
-            shift: o.shift,
-            approach: o.approach,
-            predicted: o.predicted,
-            truth: o.truth,
-            mean_error: o.mean_error,
-            mean_abs_error: o.mean_abs_error,
-        })
-        .collect())
+pub fn house_prices() -> anyhow::Result<Vec<Outcome>> {
+    Ok(houses::house_prices(300, 0.1)?)
 }
 
 /// The house-price table and what it shows.
-pub fn write_house_prices(out: &mut String, rows: &[HousePrice]) -> std::fmt::Result {
+pub fn write_house_prices(out: &mut String, rows: &[Outcome]) -> std::fmt::Result {
     let row = |shift: &str, approach: &str| {
         rows.iter()
             .find(|r| r.shift == shift && r.approach == approach)
