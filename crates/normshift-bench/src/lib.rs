@@ -106,6 +106,13 @@ pub struct Measurement {
     pub candle_ms: Option<f64>,
     /// `candle_ms / ms`.
     pub speedup: Option<f64>,
+    /// For `candle_train_step`: median ms of the same step with a layer that does nothing
+    /// (its forward copies `x`, its backward returns `dy`), which is what candle's autograd
+    /// costs any layer; `None` for the other operations.
+    pub floor_ms: Option<f64>,
+    /// `candle_ms / floor_ms`: the largest speed-up over candle-nn any layer could show in
+    /// this training step.
+    pub speedup_cap: Option<f64>,
 }
 
 /// Runs the benchmark, calling `progress` with each measurement as it completes.
@@ -121,12 +128,13 @@ pub fn run(
     for case in &cases {
         let reps = options.reps.max(1);
         let peer = options.peer;
-        let (results, peer_ms) = pool.install(|| match case.dtype {
+        let (results, peer_ms, floor) = pool.install(|| match case.dtype {
             DType::F32 => measure_both::<f32>(case, &exec, reps, peer),
             DType::F64 => measure_both::<f64>(case, &exec, reps, peer),
         })?;
         for (i, (op, ms, bytes, copy)) in results.into_iter().enumerate() {
             let candle_ms = peer_ms.get(i).copied();
+            let floor_ms = floor.filter(|_| op == Op::CandleTrainStep);
             let gbps = bytes as f64 / (ms * 1e-3) / 1e9;
             let m = Measurement {
                 case: case.name(),
@@ -141,6 +149,8 @@ pub fn run(
                 simd: exec.simd.name(),
                 candle_ms,
                 speedup: candle_ms.map(|p| p / ms),
+                floor_ms,
+                speedup_cap: candle_ms.zip(floor_ms).map(|(p, f)| p / f),
             };
             progress(&m);
             out.push(m);
@@ -263,7 +273,7 @@ fn measure_both<T: BenchFloat>(
     exec: &Execution,
     reps: usize,
     peer: bool,
-) -> Result<(Vec<OpResult>, Vec<f64>), BenchError> {
+) -> Result<(Vec<OpResult>, Vec<f64>, Option<f64>), BenchError> {
     let dims = canonical_dims(&case.storage_shape(), case.layout)?;
     let zero = <T as Element>::from_f64(0.0);
     let (mut x, mut dy) = (vec![zero; dims.len()], vec![zero; dims.len()]);
@@ -273,6 +283,8 @@ fn measure_both<T: BenchFloat>(
     let mut ours = measure(case, exec, reps, &x, &dy)?;
     #[allow(unused_mut)]
     let mut theirs = Vec::new();
+    #[allow(unused_mut)]
+    let mut floor = None;
     if peer {
         #[cfg(feature = "candle")]
         {
@@ -280,15 +292,17 @@ fn measure_both<T: BenchFloat>(
             let reps = (reps / 3).max(3);
             let peer_err = |e: candle_core::Error| BenchError::Peer(e.to_string());
             theirs.extend(peer::candle_ms(case, &x, &dy, reps).map_err(peer_err)?);
-            let [step_ours, step_theirs] = peer::train_step_ms(case, &x, reps).map_err(peer_err)?;
+            let [step_ours, step_theirs, step_floor] =
+                peer::train_step_ms(case, &x, reps).map_err(peer_err)?;
             let bytes = std::mem::size_of::<T>() * dims.len();
             let copy = ours.first().map_or(f64::NAN, |r| r.3);
             // Forward (x read, y written) plus backward (x, dy read, dx written).
             ours.push((Op::CandleTrainStep, step_ours, 5 * bytes, copy));
             theirs.push(step_theirs);
+            floor = Some(step_floor);
         }
     }
-    Ok((ours, theirs))
+    Ok((ours, theirs, floor))
 }
 
 fn measure<T: Element>(

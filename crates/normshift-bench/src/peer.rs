@@ -6,9 +6,13 @@
 //! memory, as a candle user would have to (candle-nn takes channels at dimension 1).
 
 use crate::{timing::median_ms, Case};
-use candle_core::{Device, Tensor, Var, WithDType};
+use candle_core::backend::BackendStorage;
+use candle_core::{
+    CpuStorage, CustomOp1, Device, Layout as CandleLayout, Shape, Tensor, Var, WithDType,
+};
 use candle_nn::{BatchNorm, ModuleT};
 use normshift_kernels::Layout;
+use rayon::prelude::*;
 
 /// Median ms of candle-nn's training forward, evaluation forward and backward (`dx`,
 /// `dgamma`, `dbeta` by autograd of `Σ y·dy`; the forward that builds the graph is untimed).
@@ -77,50 +81,42 @@ pub(crate) fn candle_ms<T: WithDType>(
 /// One training step of a layer inside candle: forward in training mode, then autograd from
 /// `y` (candle seeds it with `dy = 1`; the kernels do the same work whatever `dy` holds), for
 /// dx, dgamma and dbeta. A loss such as `Σ y·dy` would add the same elementwise passes to
-/// both sides and hide the layer. Returns the median ms of normshift-candle's `BatchNorm`
-/// (which takes channels-last natively) and of candle-nn's (given the permuted view).
+/// both sides and hide the layer. The input is a `Var` made once before timing, as a layer's
+/// input inside a network is the previous layer's output, not a fresh copy.
+///
+/// Returns the median ms of normshift-candle's `BatchNorm` (which takes channels-last
+/// natively), of candle-nn's (given the permuted view), and of the same step with a layer
+/// that does nothing ([`Passthrough`]): what candle's autograd costs any layer, so
+/// `candle-nn / floor` is the largest speed-up any layer could show in this step.
 pub(crate) fn train_step_ms<T: WithDType>(
     case: &Case,
     x: &[T],
     reps: usize,
-) -> candle_core::Result<[f64; 2]> {
+) -> candle_core::Result<[f64; 3]> {
     let dev = Device::Cpu;
     let c = case.shape[1];
-    let stored = Tensor::from_slice(x, case.storage_shape(), &dev)?;
+    let stored = Var::from_slice(x, case.storage_shape(), &dev)?;
     let dtype = stored.dtype();
     let ours = normshift_candle::BatchNorm::new(normshift::BatchNormConfig::new(c), dtype, &dev)?;
     let ours = match case.layout {
         Layout::ChannelsFirst => ours,
         Layout::ChannelsLast => ours.channels_last(),
     };
-    let step = |bn: &dyn ModuleT, x: &Tensor, params: [&Tensor; 2]| {
-        let xv = Var::from_tensor(x)?;
-        let y = bn.forward_t(xv.as_tensor(), true)?;
-        let grads = y.backward()?;
-        for v in [xv.as_tensor(), params[0], params[1]] {
-            if grads.get(v).is_none() {
-                candle_core::bail!("no gradient for a {:?} tensor", v.shape());
-            }
-        }
-        Ok(())
-    };
     let (w, b) = (ours.weight().expect("affine"), ours.bias().expect("affine"));
     let ours_ms = median_ms(reps, || {
-        step(&ours, &stored, [w.as_tensor(), b.as_tensor()])
+        let vars = [stored.as_tensor(), w.as_tensor(), b.as_tensor()];
+        step(&ours, stored.as_tensor(), &vars)
     })?;
-    // candle-nn, channels at dimension 1.
-    let logical = |t: &Tensor| -> candle_core::Result<Tensor> {
-        match case.layout {
-            Layout::ChannelsFirst => Ok(t.clone()),
-            Layout::ChannelsLast => {
-                let rank = case.shape.len();
-                let mut order: Vec<usize> = vec![0, rank - 1];
-                order.extend(1..rank - 1);
-                t.permute(order)
-            }
+    // candle-nn, channels at dimension 1: a permuted view of the same Var.
+    let x_l = match case.layout {
+        Layout::ChannelsFirst => stored.as_tensor().clone(),
+        Layout::ChannelsLast => {
+            let rank = case.shape.len();
+            let mut order: Vec<usize> = vec![0, rank - 1];
+            order.extend(1..rank - 1);
+            stored.as_tensor().permute(order)?
         }
     };
-    let x_l = logical(&stored)?;
     let weight = Var::ones(c, dtype, &dev)?;
     let bias = Var::zeros(c, dtype, &dev)?;
     let theirs = BatchNorm::new(
@@ -132,7 +128,114 @@ pub(crate) fn train_step_ms<T: WithDType>(
         1e-5,
     )?;
     let theirs_ms = median_ms(reps, || {
-        step(&theirs, &x_l, [weight.as_tensor(), bias.as_tensor()])
+        step(
+            &theirs,
+            &x_l,
+            &[stored.as_tensor(), weight.as_tensor(), bias.as_tensor()],
+        )
     })?;
-    Ok([ours_ms, theirs_ms])
+    let floor_ms = median_ms(reps, || {
+        step(&Passthrough, stored.as_tensor(), &[stored.as_tensor()])
+    })?;
+    Ok([ours_ms, theirs_ms, floor_ms])
+}
+
+/// Forward in training mode and `backward()` from the output; checks that every tensor in
+/// `vars` (the input's `Var` and the layer's parameters) received a gradient (a layer that
+/// silently drops one would be timed doing less work).
+fn step(layer: &dyn ModuleT, x: &Tensor, vars: &[&Tensor]) -> candle_core::Result<()> {
+    let y = layer.forward_t(x, true)?;
+    let grads = y.backward()?;
+    for v in vars {
+        if grads.get(v).is_none() {
+            candle_core::bail!("no gradient for a {:?} tensor", v.shape());
+        }
+    }
+    Ok(())
+}
+
+/// The cheapest layer candle can train: its forward writes a copy of `x` into a new buffer
+/// (in parallel, without zeroing it first; any layer must produce a new output), its backward
+/// hands `dy` back unchanged. Its training step is candle's own cost: seeding the backward
+/// with ones and accumulating the input's gradient into a fresh zero tensor.
+pub(crate) struct Passthrough;
+
+impl ModuleT for Passthrough {
+    fn forward_t(&self, x: &Tensor, _train: bool) -> candle_core::Result<Tensor> {
+        x.apply_op1(PassthroughOp)
+    }
+}
+
+struct PassthroughOp;
+
+impl CustomOp1 for PassthroughOp {
+    fn name(&self) -> &'static str {
+        "passthrough"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s: &CpuStorage,
+        l: &CandleLayout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (start, end) = l
+            .contiguous_offsets()
+            .ok_or_else(|| candle_core::Error::Msg("passthrough: input not contiguous".into()))?;
+        let y = match s {
+            CpuStorage::F32(v) => CpuStorage::F32(parallel_copy(&v[start..end])),
+            CpuStorage::F64(v) => CpuStorage::F64(parallel_copy(&v[start..end])),
+            other => candle_core::bail!("passthrough: no {:?}", other.dtype()),
+        };
+        Ok((y, l.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _y: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(dy.clone()))
+    }
+}
+
+/// A copy of `src` in a new vector, written by the current rayon pool's threads without
+/// zero-filling it first, in memory allocated as our layer allocates its outputs
+/// ([`normshift_kernels::output_vec`]), so that nothing in our step is cheaper than here.
+pub(crate) fn parallel_copy<T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
+    let piece = (256 * 1024 / std::mem::size_of::<T>().max(1)).max(1);
+    let mut out = normshift_kernels::output_vec(src.len());
+    out.spare_capacity_mut()[..src.len()]
+        .par_chunks_mut(piece)
+        .zip(src.par_chunks(piece))
+        .for_each(|(d, s)| {
+            for (d, &s) in d.iter_mut().zip(s) {
+                d.write(s);
+            }
+        });
+    // SAFETY: the capacity is at least `src.len()`, and the loop above wrote every one of the
+    // first `src.len()` elements (the chunks of `spare[..len]` and of `src` pair up exactly).
+    unsafe { out.set_len(src.len()) };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_copy_copies_every_element() {
+        // Across chunk boundaries and past the huge-page threshold of `output_vec`.
+        for len in [0usize, 1, 65_535, 65_537, (5 << 20) / 4 + 3] {
+            let src: Vec<f32> = (0..len).map(|i| i as f32 * 0.5).collect();
+            assert_eq!(parallel_copy(&src), src, "length {len}");
+        }
+    }
+
+    #[test]
+    fn the_floor_layer_passes_values_and_gradients_through() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let x = Var::new(&[[1.0f32, -2.0], [3.5, 4.0]], &dev)?;
+        let y = Passthrough.forward_t(x.as_tensor(), true)?;
+        assert_eq!(y.to_vec2::<f32>()?, x.as_tensor().to_vec2::<f32>()?);
+        let grads = (y * 3.0)?.sum_all()?.backward()?;
+        let dx = grads.get(x.as_tensor()).expect("a gradient for x");
+        assert_eq!(dx.to_vec2::<f32>()?, vec![vec![3.0f32; 2]; 2]);
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout as CandleLayout, Shape, Tensor, WithDType};
 use normshift::{Layout, Mode, SavedStatistics};
-use normshift_kernels::{canonical_dims, Element, Gradients, Saved};
+use normshift_kernels::{canonical_dims, Element};
 use std::sync::{Arc, Mutex};
 
 /// One application of the layer. It keeps what its backward needs: the statistics the forward
@@ -48,9 +48,9 @@ impl BatchNormOp {
                 .set_affine(gamma.clone(), beta)
                 .map_err(candle_core::Error::wrap)?;
         }
-        let mut y = vec![<T as Element>::from_f64(0.0); x.len()];
-        let saved = layer
-            .forward_into(x, &self.shape, self.layout, &mut y)
+        // The layer allocates y itself: no zero-filling pass before the kernel writes it.
+        let normshift::Forward { y, saved } = layer
+            .forward(x, &self.shape, self.layout)
             .map_err(candle_core::Error::wrap)?;
         *super::lock(&self.saved) = Some((saved, gamma));
         Ok(T::to_cpu_storage_owned(y))
@@ -67,24 +67,24 @@ impl BatchNormOp {
             .ok_or_else(|| candle_core::Error::Msg("backward before forward".into()))?;
         let dims = canonical_dims(&self.shape, self.layout).map_err(candle_core::Error::wrap)?;
         let c = dims.channels;
-        let mut dx = vec![<T as Element>::from_f64(0.0); dims.len()];
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
-        let kernel_saved = Saved {
-            mean: &saved.mean,
-            invstd: &saved.invstd,
-            source: saved.source,
-        };
-        let grads = Gradients {
-            dx: &mut dx,
-            dgamma: &mut dgamma,
-            dbeta: &mut dbeta,
-        };
         let gamma = self.affine.then_some(gamma.as_slice());
-        // Read x and dy where candle keeps them: no copies.
-        with_slice::<T, _>(x, |xs| {
+        let exec = super::lock(&self.layer).execution();
+        // Read x and dy where candle keeps them (no copies); dx goes into a new vector the
+        // kernel fills (no zero-filling pass first).
+        let dx = with_slice::<T, _>(x, |xs| {
             with_slice::<T, _>(dy, |dys| {
-                normshift_kernels::backward(xs, dys, dims, kernel_saved, gamma, grads)
-                    .map_err(candle_core::Error::wrap)
+                normshift_kernels::backward_vec_with(
+                    &exec,
+                    xs,
+                    dys,
+                    dims,
+                    saved.kernel_view(),
+                    gamma,
+                    &mut dgamma,
+                    &mut dbeta,
+                )
+                .map_err(candle_core::Error::wrap)
             })
             .and_then(|r| r)
         })

@@ -276,6 +276,14 @@ fn bench_json_has_the_documented_fields_and_consistent_ratios() {
         // The peer ran on the same data: its time and our speed-up over it.
         let (candle, speedup) = (f("candle_ms"), f("speedup"));
         assert!((speedup - candle / ms).abs() <= 1e-9 * speedup);
+        // Only the training step has a floor: the same step with a do-nothing layer.
+        if r["op"] == "candle_train_step" {
+            let (floor, cap) = (f("floor_ms"), f("speedup_cap"));
+            assert!(floor > 0.0);
+            assert!((cap - candle / floor).abs() <= 1e-9 * cap);
+        } else {
+            assert!(r["floor_ms"].is_null() && r["speedup_cap"].is_null(), "{r}");
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 use crate::error::check_len;
 use crate::exec::Execution;
 use crate::sweep::{channel_affine, channel_sums, reduce_map, MapCoef};
+use crate::uninit::{as_uninit, filled_vec};
 use crate::{Dims, Element, KernelError};
+use std::mem::MaybeUninit;
 
 /// Which statistics the forward pass normalized with; decides the input gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +71,58 @@ pub fn backward_with<T: Element>(
     gamma: Option<&[f64]>,
     grads: Gradients<'_, T>,
 ) -> Result<(), KernelError> {
-    check_backward(x, dy, dims, saved, gamma, &grads)?;
+    // SAFETY: `backward_into` writes only values computed from `x` and `dy` into `dx`.
+    let dx = unsafe { as_uninit(grads.dx) };
+    backward_into(
+        exec,
+        x,
+        dy,
+        dims,
+        saved,
+        gamma,
+        dx,
+        grads.dgamma,
+        grads.dbeta,
+    )
+}
+
+/// [`backward_with`] returning `dx` in a new vector (not zero-filled first: the kernel writes
+/// every element once); `dgamma` and `dbeta` are written as there. Same errors, same bits.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_vec_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    dgamma: &mut [f64],
+    dbeta: &mut [f64],
+) -> Result<Vec<T>, KernelError> {
+    // SAFETY: on `Ok`, `backward_into` has written all `x.len()` elements of `dx` (it checks
+    // that `dx`, `x` and `dy` all have `dims.len()` elements; the sweeps cover every one).
+    unsafe {
+        filled_vec(x.len(), |dx| {
+            backward_into(exec, x, dy, dims, saved, gamma, dx, dgamma, dbeta)
+        })
+    }
+}
+
+/// The backward over a `dx` that may be uninitialized; writes every element of `dx` when it
+/// returns `Ok`.
+#[allow(clippy::too_many_arguments)]
+fn backward_into<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dy: &[T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    dx: &mut [MaybeUninit<T>],
+    dgamma: &mut [f64],
+    dbeta: &mut [f64],
+) -> Result<(), KernelError> {
+    check_backward(x, dy, dims, saved, gamma, dx.len(), dgamma, dbeta)?;
     let c = dims.channels;
     let n = dims.per_channel() as f64;
     let g = |k: usize| gamma.map_or(1.0, |g| g[k]);
@@ -87,7 +140,6 @@ pub fn backward_with<T: Element>(
                     d: -a * sum_dy / n,
                 }
             };
-            let (dx, dbeta) = (&mut *grads.dx, &mut *grads.dbeta);
             reduce_map(
                 exec,
                 x,
@@ -97,46 +149,41 @@ pub fn backward_with<T: Element>(
                 &finish,
                 dx,
                 dbeta,
-                grads.dgamma,
+                dgamma,
             );
         }
         StatisticsSource::Fixed => {
-            channel_sums(
-                exec,
-                x,
-                Some(dy),
-                dims,
-                saved.mean,
-                grads.dbeta,
-                grads.dgamma,
-            );
+            channel_sums(exec, x, Some(dy), dims, saved.mean, dbeta, dgamma);
             let a: Vec<f64> = (0..c).map(|k| g(k) * saved.invstd[k]).collect();
             let zeros = vec![0.0; c];
-            channel_affine(exec, dy, dims, &zeros, &a, &zeros, grads.dx);
+            channel_affine(exec, dy, dims, &zeros, &a, &zeros, dx);
         }
     }
-    for k in 0..c {
-        grads.dgamma[k] *= saved.invstd[k];
+    for (dg, invstd) in dgamma.iter_mut().zip(saved.invstd) {
+        *dg *= invstd;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_backward<T: Element>(
     x: &[T],
     dy: &[T],
     dims: Dims,
     saved: Saved<'_>,
     gamma: Option<&[f64]>,
-    grads: &Gradients<'_, T>,
+    dx_len: usize,
+    dgamma: &[f64],
+    dbeta: &[f64],
 ) -> Result<(), KernelError> {
     dims.check()?;
     check_len("x", x.len(), dims.len())?;
     check_len("dy", dy.len(), dims.len())?;
-    check_len("dx", grads.dx.len(), dims.len())?;
+    check_len("dx", dx_len, dims.len())?;
     check_len("mean", saved.mean.len(), dims.channels)?;
     check_len("invstd", saved.invstd.len(), dims.channels)?;
-    check_len("dgamma", grads.dgamma.len(), dims.channels)?;
-    check_len("dbeta", grads.dbeta.len(), dims.channels)?;
+    check_len("dgamma", dgamma.len(), dims.channels)?;
+    check_len("dbeta", dbeta.len(), dims.channels)?;
     if let Some(g) = gamma {
         check_len("gamma", g.len(), dims.channels)?;
     }
@@ -152,7 +199,16 @@ pub fn backward_reference<T: Element>(
     gamma: Option<&[f64]>,
     grads: Gradients<'_, T>,
 ) -> Result<(), KernelError> {
-    check_backward(x, dy, dims, saved, gamma, &grads)?;
+    check_backward(
+        x,
+        dy,
+        dims,
+        saved,
+        gamma,
+        grads.dx.len(),
+        grads.dgamma,
+        grads.dbeta,
+    )?;
     let n = dims.per_channel() as f64;
     for c in 0..dims.channels {
         let (mean, invstd) = (saved.mean[c], saved.invstd[c]);

@@ -2,7 +2,9 @@ use crate::error::{check_eps, check_len};
 use crate::exec::Execution;
 use crate::moments::{finish_moments, moment_shifts};
 use crate::sweep::{channel_affine, reduce_map, MapCoef};
+use crate::uninit::{as_uninit, filled_vec};
 use crate::{inverse_std, moments_reference, Affine, Dims, Element, KernelError};
+use std::mem::MaybeUninit;
 
 /// Training-mode forward: batch statistics, then `y = (x − mean) / sqrt(var + eps) · γ + β`.
 ///
@@ -35,6 +37,47 @@ pub fn forward_train_with<T: Element>(
     affine: Option<Affine<'_>>,
     eps: f64,
     y: &mut [T],
+    mean: &mut [f64],
+    var: &mut [f64],
+) -> Result<(), KernelError> {
+    // SAFETY: `forward_train_into` writes only values computed from `x` into `y`.
+    let y = unsafe { as_uninit(y) };
+    forward_train_into(exec, x, dims, affine, eps, y, mean, var)
+}
+
+/// [`forward_train_with`] returning `y` in a new vector (not zero-filled first: the kernel
+/// writes every element once). Same errors, same bits.
+pub fn forward_train_vec_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    affine: Option<Affine<'_>>,
+    eps: f64,
+    mean: &mut [f64],
+    var: &mut [f64],
+) -> Result<Vec<T>, KernelError> {
+    // A short `x` is reported as such, not as a `y` of the wrong length.
+    dims.check()?;
+    check_len("x", x.len(), dims.len())?;
+    // SAFETY: on `Ok`, `forward_train_into` has written all `x.len()` outputs (it checks that
+    // `y` and `x` both have `dims.len()` elements, and the sweeps cover every element).
+    unsafe {
+        filled_vec(x.len(), |y| {
+            forward_train_into(exec, x, dims, affine, eps, y, mean, var)
+        })
+    }
+}
+
+/// The training forward over an output that may be uninitialized; writes every element of
+/// `y` when it returns `Ok`.
+#[allow(clippy::too_many_arguments)]
+fn forward_train_into<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    affine: Option<Affine<'_>>,
+    eps: f64,
+    y: &mut [MaybeUninit<T>],
     mean: &mut [f64],
     var: &mut [f64],
 ) -> Result<(), KernelError> {
@@ -123,6 +166,44 @@ pub fn forward_eval_with<T: Element>(
     affine: Option<Affine<'_>>,
     eps: f64,
     y: &mut [T],
+) -> Result<(), KernelError> {
+    // SAFETY: `forward_eval_into` writes only values computed from `x` into `y`.
+    let y = unsafe { as_uninit(y) };
+    forward_eval_into(exec, x, dims, mean, var, affine, eps, y)
+}
+
+/// [`forward_eval_with`] returning `y` in a new vector (not zero-filled first: the kernel
+/// writes every element once). Same errors, same bits.
+pub fn forward_eval_vec_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    mean: &[f64],
+    var: &[f64],
+    affine: Option<Affine<'_>>,
+    eps: f64,
+) -> Result<Vec<T>, KernelError> {
+    // SAFETY: on `Ok`, `forward_eval_into` has written all `x.len()` outputs (it checks that
+    // `y` and `x` both have `dims.len()` elements, and the sweep covers every element).
+    unsafe {
+        filled_vec(x.len(), |y| {
+            forward_eval_into(exec, x, dims, mean, var, affine, eps, y)
+        })
+    }
+}
+
+/// The evaluation forward over an output that may be uninitialized; writes every element of
+/// `y` when it returns `Ok`.
+#[allow(clippy::too_many_arguments)]
+fn forward_eval_into<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dims: Dims,
+    mean: &[f64],
+    var: &[f64],
+    affine: Option<Affine<'_>>,
+    eps: f64,
+    y: &mut [MaybeUninit<T>],
 ) -> Result<(), KernelError> {
     check_eps(eps)?;
     check_affine(affine, dims)?;

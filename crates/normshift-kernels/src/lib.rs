@@ -33,19 +33,22 @@ mod forward;
 mod layout;
 mod moments;
 mod sweep;
+mod uninit;
 
 pub use backward::{
-    backward, backward_reference, backward_with, Gradients, Saved, StatisticsSource,
+    backward, backward_reference, backward_vec_with, backward_with, Gradients, Saved,
+    StatisticsSource,
 };
 pub use element::Element;
 pub use error::KernelError;
 pub use exec::{Execution, SimdLevel, DEFAULT_PARALLEL_MIN_LEN};
 pub use forward::{
-    forward_eval, forward_eval_reference, forward_eval_with, forward_train,
-    forward_train_reference, forward_train_with,
+    forward_eval, forward_eval_reference, forward_eval_vec_with, forward_eval_with, forward_train,
+    forward_train_reference, forward_train_vec_with, forward_train_with,
 };
 pub use layout::{canonical_dims, Dims, Layout};
 pub use moments::{inverse_std, moments, moments_reference, moments_with};
+pub use uninit::output_vec;
 
 /// Learned per-channel scale and shift, `y = gamma * x̂ + beta`.
 #[derive(Clone, Copy, Debug)]

@@ -24,6 +24,7 @@
 use crate::exec::{dispatch, Execution, Task};
 use crate::{Dims, Element};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Runs of at least this many values of one channel are walked as rows.
 pub(crate) const MIN_ROW: usize = 64;
@@ -317,7 +318,7 @@ pub(crate) fn reduce_map<T: Element>(
     dims: Dims,
     sum_center: &[f64],
     finish: &dyn Fn(usize, f64, f64) -> MapCoef,
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     s1: &mut [f64],
     s2: &mut [f64],
 ) {
@@ -359,7 +360,7 @@ struct Coefficients<'a> {
 struct AffineTask<'a, T, const TWO_INPUTS: bool> {
     x: &'a [T],
     u: &'a [T],
-    out: &'a mut [T],
+    out: &'a mut [MaybeUninit<T>],
     /// Rows walk: run length and the first run's channel; interleaved: `None`.
     rows: Option<(usize, usize, usize)>,
     k: Coefficients<'a>,
@@ -369,16 +370,16 @@ struct AffineTask<'a, T, const TWO_INPUTS: bool> {
 fn affine_run<T: Element, const TWO_INPUTS: bool>(
     x: &[T],
     u: &[T],
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     (c, a, b, d): (f64, f64, f64, f64),
 ) {
     if TWO_INPUTS {
         for ((o, xv), uv) in out.iter_mut().zip(x).zip(u) {
-            *o = T::from_f64(a * uv.to_f64() + b * (xv.to_f64() - c) + d);
+            o.write(T::from_f64(a * uv.to_f64() + b * (xv.to_f64() - c) + d));
         }
     } else {
         for (o, xv) in out.iter_mut().zip(x) {
-            *o = T::from_f64((xv.to_f64() - c) * b + d);
+            o.write(T::from_f64((xv.to_f64() - c) * b + d));
         }
     }
 }
@@ -421,7 +422,7 @@ impl<T: Element, const TWO_INPUTS: bool> Task for AffineTask<'_, T, TWO_INPUTS> 
 fn affine_rows<T: Element, const TWO_INPUTS: bool>(
     x: &[T],
     u: &[T],
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     k: Coefficients<'_>,
 ) {
     let width = k.center.len();
@@ -435,7 +436,9 @@ fn affine_rows<T: Element, const TWO_INPUTS: bool>(
         };
         let (c, a, b, d) = (&k.center[..n], &k.a[..n], &k.b[..n], &k.d[..n]);
         for j in 0..n {
-            os[j] = affine_value::<T, TWO_INPUTS>(xs[j], us[j], c[j], a[j], b[j], d[j]);
+            os[j].write(affine_value::<T, TWO_INPUTS>(
+                xs[j], us[j], c[j], a[j], b[j], d[j],
+            ));
         }
     }
 }
@@ -464,7 +467,7 @@ pub(crate) fn channel_affine<T: Element>(
     center: &[f64],
     scale: &[f64],
     shift: &[f64],
-    y: &mut [T],
+    y: &mut [MaybeUninit<T>],
 ) {
     let zeros = vec![0.0; dims.channels];
     let k = Coefficients {
@@ -482,7 +485,7 @@ fn affine_impl<T: Element, const TWO_INPUTS: bool>(
     u: &[T],
     dims: Dims,
     k: Coefficients<'_>,
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
 ) {
     if dims.is_empty() {
         return;
@@ -510,7 +513,7 @@ fn affine_impl<T: Element, const TWO_INPUTS: bool>(
         }
     };
     let rows = matches!(Walk::of(dims), Walk::Rows);
-    let task = |(t, os): (usize, &mut [T])| {
+    let task = |(t, os): (usize, &mut [MaybeUninit<T>])| {
         let start = t * per_task;
         let span = start..start + os.len();
         let task = AffineTask::<T, TWO_INPUTS> {

@@ -519,3 +519,112 @@ fn empty_and_mismatched_inputs_are_errors_in_every_execution() {
         });
     }
 }
+
+/// The allocating entry points (`*_vec_with`, which write into fresh memory that is neither
+/// zero-filled first nor, for 4 MiB and more, backed by ordinary pages) give the same bits as
+/// the ones writing into a caller's zeroed buffer, for every shape, walk and execution.
+fn allocating_entry_points_match<T: Element>() {
+    let mut shapes = awkward_dims();
+    // 4 MiB of f32 and 8 MiB of f64: large enough for the huge-page advice.
+    shapes.push(Dims::new(16, 8, 8192));
+    shapes.push(Dims::new(1 << 17, 8, 1));
+    for (i, dims) in shapes.into_iter().enumerate() {
+        let k = case::<T>(500 + i as u64, dims, 3.0, 2.0);
+        let (c, len) = (dims.channels, dims.len());
+        let affine = Some(Affine {
+            gamma: &k.gamma,
+            beta: &k.beta,
+        });
+        for (label, exec, pool) in executions() {
+            run(&pool, || {
+                let zero = T::from_f64(0.0);
+                let (mut m1, mut v1, mut y1) = (vec![0.0; c], vec![0.0; c], vec![zero; len]);
+                forward_train_with(&exec, &k.x, dims, affine, 1e-5, &mut y1, &mut m1, &mut v1)
+                    .unwrap();
+                let (mut m2, mut v2) = (vec![0.0; c], vec![0.0; c]);
+                let y2 = forward_train_vec_with(&exec, &k.x, dims, affine, 1e-5, &mut m2, &mut v2)
+                    .unwrap();
+                assert_eq!(bits(&y1), bits(&y2), "{label} {dims:?}: training y");
+                assert_eq!((bits(&m1), bits(&v1)), (bits(&m2), bits(&v2)), "{label}");
+
+                let (rm, rv) = (&k.running_mean, &k.running_var);
+                let mut e1 = vec![zero; len];
+                forward_eval_with(&exec, &k.x, dims, rm, rv, affine, 1e-5, &mut e1).unwrap();
+                let e2 = forward_eval_vec_with(&exec, &k.x, dims, rm, rv, affine, 1e-5).unwrap();
+                assert_eq!(bits(&e1), bits(&e2), "{label} {dims:?}: evaluation y");
+
+                let invstd: Vec<f64> = v1.iter().map(|&v| inverse_std(v, 1e-5)).collect();
+                for source in [StatisticsSource::Batch, StatisticsSource::Fixed] {
+                    let saved = Saved {
+                        mean: &m1,
+                        invstd: &invstd,
+                        source,
+                    };
+                    let gamma = Some(k.gamma.as_slice());
+                    let (mut dx1, mut dg1, mut db1) = (vec![zero; len], vec![0.0; c], vec![0.0; c]);
+                    let grads = Gradients {
+                        dx: &mut dx1,
+                        dgamma: &mut dg1,
+                        dbeta: &mut db1,
+                    };
+                    backward_with(&exec, &k.x, &k.dy, dims, saved, gamma, grads).unwrap();
+                    let (mut dg2, mut db2) = (vec![0.0; c], vec![0.0; c]);
+                    let dx2 = backward_vec_with(
+                        &exec, &k.x, &k.dy, dims, saved, gamma, &mut dg2, &mut db2,
+                    )
+                    .unwrap();
+                    assert_eq!(bits(&dx1), bits(&dx2), "{label} {dims:?} {source:?}: dx");
+                    assert_eq!((bits(&dg1), bits(&db1)), (bits(&dg2), bits(&db2)));
+                }
+            });
+        }
+    }
+}
+
+#[test]
+fn allocating_entry_points_match_the_buffer_ones_f32() {
+    allocating_entry_points_match::<f32>();
+}
+
+#[test]
+fn allocating_entry_points_match_the_buffer_ones_f64_and_half() {
+    allocating_entry_points_match::<f64>();
+    allocating_entry_points_match::<bf16>();
+}
+
+#[test]
+fn allocating_entry_points_refuse_what_the_buffer_ones_refuse() {
+    let dims = Dims::new(4, 3, 2);
+    let x = vec![0.5f32; 24];
+    let exec = Execution::default();
+    let (mut m, mut v) = (vec![0.0; 3], vec![0.0; 3]);
+    let err = forward_train_vec_with(&exec, &x[..23], dims, None, 1e-5, &mut m, &mut v);
+    assert!(matches!(err, Err(KernelError::Length { buffer: "x", .. })));
+    let err = forward_train_vec_with(
+        &exec,
+        &[0.0f32; 0],
+        Dims::new(0, 3, 4),
+        None,
+        1e-5,
+        &mut m,
+        &mut v,
+    );
+    assert_eq!(err, Err(KernelError::Empty));
+    let err = forward_eval_vec_with(&exec, &x, dims, &m[..2], &v, None, 1e-5);
+    assert!(matches!(
+        err,
+        Err(KernelError::Length { buffer: "mean", .. })
+    ));
+    let saved = Saved {
+        mean: &m,
+        invstd: &v,
+        source: StatisticsSource::Batch,
+    };
+    let (mut dg, mut db) = (vec![0.0; 3], vec![0.0; 3]);
+    let err = backward_vec_with(&exec, &x, &x[..20], dims, saved, None, &mut dg, &mut db);
+    assert!(matches!(err, Err(KernelError::Length { buffer: "dy", .. })));
+    assert_eq!(
+        forward_eval_vec_with(&exec, &[0.0f32; 0], Dims::new(0, 3, 4), &m, &v, None, 1e-5),
+        Ok(vec![])
+    );
+}

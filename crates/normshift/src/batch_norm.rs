@@ -148,6 +148,17 @@ pub struct SavedStatistics {
     pub source: StatisticsSource,
 }
 
+impl SavedStatistics {
+    /// The same statistics as the kernels take them.
+    pub fn kernel_view(&self) -> kernels::Saved<'_> {
+        kernels::Saved {
+            mean: &self.mean,
+            invstd: &self.invstd,
+            source: self.source,
+        }
+    }
+}
+
 /// Result of [`BatchNorm::forward`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Forward<T> {
@@ -460,8 +471,9 @@ impl BatchNorm {
         shape: &[usize],
         layout: Layout,
     ) -> Result<Forward<T>> {
-        let mut y = vec![T::from_f64(0.0); x.len()];
-        let saved = self.forward_into(x, shape, layout, &mut y)?;
+        let (y, saved) = self.forward_to(x, shape, layout, None)?;
+        // Without a caller's buffer, forward_to returns the new one.
+        let y = y.expect("forward_to allocates y when given no buffer");
         Ok(Forward { y, saved })
     }
 
@@ -483,6 +495,19 @@ impl BatchNorm {
         layout: Layout,
         y: &mut [T],
     ) -> Result<SavedStatistics> {
+        self.forward_to(x, shape, layout, Some(y))
+            .map(|(_, saved)| saved)
+    }
+
+    /// The forward pass, writing into `y` when given, otherwise into a new vector (not
+    /// zero-filled first: the kernels write every element), which it returns.
+    fn forward_to<T: Element>(
+        &mut self,
+        x: &[T],
+        shape: &[usize],
+        layout: Layout,
+        y: Option<&mut [T]>,
+    ) -> Result<(Option<Vec<T>>, SavedStatistics)> {
         let dims = self.dims(x.len(), shape, layout)?;
         let c = dims.channels;
         let eps = self.config.eps;
@@ -501,18 +526,19 @@ impl BatchNorm {
             });
         }
 
-        let (batch, saved) = match &self.running {
+        let (batch, saved, y) = match &self.running {
             Some(running) if !use_batch => {
-                kernels::forward_eval_with(
-                    &self.exec,
-                    x,
-                    dims,
-                    &running.running_mean,
-                    &running.running_var,
-                    self.affine(),
-                    eps,
-                    y,
-                )?;
+                let (mean, var) = (&running.running_mean, &running.running_var);
+                let affine = self.affine();
+                let y = match y {
+                    Some(y) => {
+                        kernels::forward_eval_with(&self.exec, x, dims, mean, var, affine, eps, y)?;
+                        None
+                    }
+                    None => Some(kernels::forward_eval_vec_with(
+                        &self.exec, x, dims, mean, var, affine, eps,
+                    )?),
+                };
                 let saved = SavedStatistics {
                     mean: running.running_mean.clone(),
                     invstd: running
@@ -528,14 +554,21 @@ impl BatchNorm {
                 } else {
                     None
                 };
-                (batch, saved)
+                (batch, saved, y)
             }
             _ => {
                 let (mut mean, mut var) = (vec![0.0; c], vec![0.0; c]);
                 let affine = self.affine();
-                kernels::forward_train_with(
-                    &self.exec, x, dims, affine, eps, y, &mut mean, &mut var,
-                )?;
+                let (m, v) = (&mut mean, &mut var);
+                let y = match y {
+                    Some(y) => {
+                        kernels::forward_train_with(&self.exec, x, dims, affine, eps, y, m, v)?;
+                        None
+                    }
+                    None => Some(kernels::forward_train_vec_with(
+                        &self.exec, x, dims, affine, eps, m, v,
+                    )?),
+                };
                 check_finite(&mean, &var)?;
                 let saved = SavedStatistics {
                     mean: mean.clone(),
@@ -545,7 +578,7 @@ impl BatchNorm {
                 if let Some(population) = self.recalibration.as_mut() {
                     population.add(n, &mean, &var);
                 }
-                (Some((mean, var)), saved)
+                (Some((mean, var)), saved, y)
             }
         };
 
@@ -565,7 +598,7 @@ impl BatchNorm {
                     (1.0 - m) * running.running_var[k] + m * var[k] * correction;
             }
         }
-        Ok(saved)
+        Ok((y, saved))
     }
 
     fn batch_moments<T: Element>(&self, x: &[T], dims: Dims) -> Result<(Vec<f64>, Vec<f64>)> {
@@ -586,9 +619,26 @@ impl BatchNorm {
         layout: Layout,
         saved: &SavedStatistics,
     ) -> Result<Gradients<T>> {
-        let mut dx = vec![T::from_f64(0.0); x.len()];
-        let (dgamma, dbeta) = self.backward_into(x, dy, shape, layout, saved, &mut dx)?;
-        Ok(Gradients { dx, dgamma, dbeta })
+        let dims = self.dims(x.len(), shape, layout)?;
+        let c = dims.channels;
+        let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
+        // dx in a new vector that the kernel fills (no zero-filling pass first).
+        let dx = kernels::backward_vec_with(
+            &self.exec,
+            x,
+            dy,
+            dims,
+            saved.kernel_view(),
+            self.gamma.as_deref(),
+            &mut dgamma,
+            &mut dbeta,
+        )?;
+        let affine = self.config.affine;
+        Ok(Gradients {
+            dx,
+            dgamma: affine.then_some(dgamma),
+            dbeta: affine.then_some(dbeta),
+        })
     }
 
     /// [`BatchNorm::backward`] writing the input gradient into `dx` (same length as `x`);
@@ -606,18 +656,13 @@ impl BatchNorm {
         let dims = self.dims(x.len(), shape, layout)?;
         let c = dims.channels;
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
-        let kernel_saved = kernels::Saved {
-            mean: &saved.mean,
-            invstd: &saved.invstd,
-            source: saved.source,
-        };
         let grads = kernels::Gradients {
             dx,
             dgamma: &mut dgamma,
             dbeta: &mut dbeta,
         };
         let gamma = self.gamma.as_deref();
-        kernels::backward_with(&self.exec, x, dy, dims, kernel_saved, gamma, grads)?;
+        kernels::backward_with(&self.exec, x, dy, dims, saved.kernel_view(), gamma, grads)?;
         let affine = self.config.affine;
         Ok((affine.then_some(dgamma), affine.then_some(dbeta)))
     }

@@ -74,6 +74,30 @@ impl Report for Table {
                 speedup
             )?;
         }
+        let steps: Vec<_> = self.0.iter().filter(|m| m.floor_ms.is_some()).collect();
+        if !steps.is_empty() {
+            writeln!(
+                out,
+                "\ncandle_train_step: floor = the same step with a layer that does nothing (what candle's\nautograd costs any layer); cap = candle-nn / floor, the largest speed-up any layer could show"
+            )?;
+            writeln!(
+                out,
+                "{:<15} {:<14} {:<4} {:>8} {:>10} {:>8} {:>8} {:>6}",
+                "case", "layout", "type", "ours ms", "candle ms", "floor ms", "speed-up", "cap"
+            )?;
+            for m in steps {
+                let (Some(peer), Some(floor), Some(speedup), Some(cap)) =
+                    (m.candle_ms, m.floor_ms, m.speedup, m.speedup_cap)
+                else {
+                    continue;
+                };
+                writeln!(
+                    out,
+                    "{:<15} {:<14} {:<4} {:>8.2} {:>10.2} {:>8.2} {:>7.1}x {:>5.1}x",
+                    m.case, m.layout, m.dtype, m.ms, peer, floor, speedup, cap
+                )?;
+            }
+        }
         Ok(())
     }
 }
