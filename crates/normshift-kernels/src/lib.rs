@@ -9,9 +9,10 @@
 //! reduction accumulates in `f64`.
 //!
 //! Each operation has a public entry point (`moments`, `forward_train`, `forward_eval`,
-//! `backward`) and a plain `*_reference` beside it. The entry points currently run the
-//! reference loops; faster bodies replace them without changing the signatures, and are
-//! tested against the references.
+//! `backward`), a `*_with` form taking an explicit [`Execution`] (threads, instruction set),
+//! and a plain `*_reference` beside it that the fast ones are tested against. The forward
+//! and backward passes also come as `*_vec_with`, which return the per-element output in a
+//! new vector written once, without zero-filling it first ([`output_vec`]).
 //!
 //! ```
 //! use normshift_kernels::{canonical_dims, forward_train, Layout};
