@@ -182,7 +182,7 @@ impl Rng {
 /// multilayer perceptron.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetSpec {
-    /// Output channels of each convolutional block (3×3 convolution, padding 1 → [BN] → ReLU →
+    /// Output channels of each convolutional block (3×3 convolution, padding 1 → (BN) → ReLU →
     /// 2×2 max pooling); empty for a plain multilayer perceptron.
     pub conv: Vec<usize>,
     /// Width of each hidden layer.

@@ -24,7 +24,7 @@ pub fn forward_train<T: Element>(
 
 /// [`forward_train`] with explicit threads and instruction set.
 ///
-/// Two passes over memory: one for the statistics ([`moments_with`]), one that reads `x`
+/// Two passes over memory: one for the statistics ([`moments_with`](crate::moments_with)), one that reads `x`
 /// and writes `y`. Each output is `(x − mean) · (invstd · γ) + β` in `f64`, rounded once; the
 /// subtraction is kept (rather than folding everything into `x · s + t`) so that a constant
 /// channel gives exactly `β` and a channel at `1e8 + noise` loses nothing. Identical bits
