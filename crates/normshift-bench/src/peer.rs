@@ -199,7 +199,7 @@ impl CustomOp1 for PassthroughOp {
 /// ([`normshift_kernels::output_vec`]), so that nothing in our step is cheaper than here.
 pub(crate) fn parallel_copy<T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
     let piece = (256 * 1024 / std::mem::size_of::<T>().max(1)).max(1);
-    let mut out = normshift_kernels::output_vec(src.len());
+    let mut out = normshift_kernels::output_vec(src.len(), true);
     out.spare_capacity_mut()[..src.len()]
         .par_chunks_mut(piece)
         .zip(src.par_chunks(piece))

@@ -102,7 +102,7 @@ pub fn backward_vec_with<T: Element>(
     // SAFETY: on `Ok`, `backward_into` has written all `x.len()` elements of `dx` (it checks
     // that `dx`, `x` and `dy` all have `dims.len()` elements; the sweeps cover every one).
     unsafe {
-        filled_vec(x.len(), |dx| {
+        filled_vec(x.len(), exec.huge_pages, |dx| {
             backward_into(exec, x, dy, dims, saved, gamma, dx, dgamma, dbeta)
         })
     }

@@ -82,16 +82,22 @@ pub struct Execution {
     pub parallel_min_len: usize,
     /// Instruction set; a level the CPU lacks is lowered to the best it has.
     pub simd: SimdLevel,
+    /// Whether the allocating entry points (`*_vec_with`) ask Linux for transparent huge
+    /// pages for outputs of 4 MiB or more (see [`output_vec`](crate::output_vec)). `false`
+    /// gives ordinary pages, for code that would rather not wait when the kernel compacts
+    /// memory to find free huge pages. No effect on other systems or on buffers you pass.
+    pub huge_pages: bool,
 }
 
 impl Default for Execution {
     /// Parallel on the current rayon pool above [`DEFAULT_PARALLEL_MIN_LEN`] elements,
-    /// with the best instruction set this CPU has.
+    /// with the best instruction set this CPU has, huge pages for large new outputs.
     fn default() -> Self {
         Self {
             parallel: true,
             parallel_min_len: DEFAULT_PARALLEL_MIN_LEN,
             simd: SimdLevel::detect(),
+            huge_pages: true,
         }
     }
 }
@@ -111,6 +117,11 @@ impl Execution {
             simd: simd.supported(),
             ..self
         }
+    }
+
+    /// The same settings with huge pages for new outputs on or off.
+    pub fn with_huge_pages(self, huge_pages: bool) -> Self {
+        Self { huge_pages, ..self }
     }
 
     /// Whether a tensor of `len` elements is split across threads.

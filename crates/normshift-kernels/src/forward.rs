@@ -62,7 +62,7 @@ pub fn forward_train_vec_with<T: Element>(
     // SAFETY: on `Ok`, `forward_train_into` has written all `x.len()` outputs (it checks that
     // `y` and `x` both have `dims.len()` elements, and the sweeps cover every element).
     unsafe {
-        filled_vec(x.len(), |y| {
+        filled_vec(x.len(), exec.huge_pages, |y| {
             forward_train_into(exec, x, dims, affine, eps, y, mean, var)
         })
     }
@@ -186,7 +186,7 @@ pub fn forward_eval_vec_with<T: Element>(
     // SAFETY: on `Ok`, `forward_eval_into` has written all `x.len()` outputs (it checks that
     // `y` and `x` both have `dims.len()` elements, and the sweep covers every element).
     unsafe {
-        filled_vec(x.len(), |y| {
+        filled_vec(x.len(), exec.huge_pages, |y| {
             forward_eval_into(exec, x, dims, mean, var, affine, eps, y)
         })
     }

@@ -25,9 +25,10 @@ pub(crate) unsafe fn as_uninit<T>(s: &mut [T]) -> &mut [MaybeUninit<T>] {
 /// When `fill` returns `Ok`, it must have initialized every one of the `len` elements.
 pub(crate) unsafe fn filled_vec<T, E>(
     len: usize,
+    huge_pages: bool,
     fill: impl FnOnce(&mut [MaybeUninit<T>]) -> Result<(), E>,
 ) -> Result<Vec<T>, E> {
-    let mut v = output_vec(len);
+    let mut v = output_vec(len, huge_pages);
     fill(&mut v.spare_capacity_mut()[..len])?;
     // SAFETY: the capacity is at least `len`, and the caller guarantees that `fill`
     // initialized all `len` elements since it returned `Ok`.
@@ -37,14 +38,18 @@ pub(crate) unsafe fn filled_vec<T, E>(
 
 /// An empty vector with room for `len` elements, for an output about to be written in full.
 ///
-/// On Linux, when the buffer is 4 MiB or larger, its memory is advised for transparent huge
-/// pages (see `advise_huge_pages`): large buffers are fresh `mmap`ed memory under glibc's
-/// default settings, and faulting them in 2 MiB at a time instead of 4 KiB halved the time of
-/// an allocating 51 MB training forward on the project machine. The kernels' allocating entry
-/// points (`*_vec_with`) use it; so can code that allocates its own outputs.
-pub fn output_vec<T>(len: usize) -> Vec<T> {
+/// With `huge_pages`, on Linux, when the buffer is 4 MiB or larger, its memory is advised for
+/// transparent huge pages (see `advise_huge_pages`): large buffers are fresh `mmap`ed memory
+/// under glibc's default settings, and faulting them in 2 MiB at a time instead of 4 KiB made
+/// an allocating 51 MB training forward 1.4-2.7x faster on the project machine (README,
+/// "Fresh output buffers"). The kernels' allocating entry points (`*_vec_with`) use it, as
+/// [`Execution::huge_pages`](crate::Execution::huge_pages) says; so can code that allocates
+/// its own outputs.
+pub fn output_vec<T>(len: usize, huge_pages: bool) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
-    advise_huge_pages(&mut v.spare_capacity_mut()[..len]);
+    if huge_pages {
+        advise_huge_pages(&mut v.spare_capacity_mut()[..len]);
+    }
     v
 }
 
@@ -87,7 +92,7 @@ mod tests {
     #[test]
     fn output_vec_has_room_for_small_and_huge_page_sized_outputs() {
         for len in [0, 1, 1000, (HUGE_PAGE_MIN_BYTES / 4) + 12_345] {
-            let mut v: Vec<f32> = output_vec(len);
+            let mut v: Vec<f32> = output_vec(len, true);
             assert!(v.is_empty() && v.capacity() >= len);
             v.extend((0..len).map(|i| i as f32));
             assert_eq!(v.len(), len);
@@ -99,7 +104,7 @@ mod tests {
     fn filled_vec_returns_what_fill_wrote_and_passes_errors_on() {
         // SAFETY: the closure writes all 10 elements before returning Ok.
         let v = unsafe {
-            filled_vec::<u8, ()>(10, |out| {
+            filled_vec::<u8, ()>(10, true, |out| {
                 for (i, o) in out.iter_mut().enumerate() {
                     o.write(i as u8);
                 }
@@ -108,7 +113,7 @@ mod tests {
         };
         assert_eq!(v, Ok((0..10).collect::<Vec<u8>>()));
         // SAFETY: returns Err, so nothing needs to be initialized.
-        let e = unsafe { filled_vec::<u8, &str>(10, |_| Err("refused")) };
+        let e = unsafe { filled_vec::<u8, &str>(10, false, |_| Err("refused")) };
         assert_eq!(e, Err("refused"));
     }
 }

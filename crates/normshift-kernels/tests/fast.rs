@@ -57,6 +57,7 @@ fn executions() -> Vec<(String, Execution, Option<rayon::ThreadPool>)> {
                 parallel: true,
                 parallel_min_len: 0,
                 simd: level,
+                huge_pages: threads % 2 == 0,
             };
             out.push((
                 format!("{} {threads} threads", level.name()),
