@@ -5,8 +5,10 @@
 //!   kernel table of `normshift bench` measures);
 //! - *fresh zeroed*: the same calls into a `vec![0.0; n]` made anew for every call (what an
 //!   allocating API does when it zero-fills);
-//! - *fresh vec*: `forward_train_vec_with` / `backward_vec_with`, which write into new memory
-//!   that is not zero-filled and, on Linux, is advised for transparent huge pages.
+//! - *vec, 4 KiB pages*: `forward_train_vec_with` / `backward_vec_with` with
+//!   `Execution::with_huge_pages(false)`: new memory, not zero-filled, ordinary pages;
+//! - *vec, huge pages*: the same with the default `Execution`, which on Linux advises outputs
+//!   of 32 MiB or more for transparent huge pages.
 //!
 //! ```sh
 //! cargo run --release -p normshift-bench --example fresh_outputs
@@ -33,14 +35,16 @@ fn median(mut f: impl FnMut()) -> f64 {
 
 fn main() -> Result<(), normshift_kernels::KernelError> {
     let exec = Execution::default();
+    let small_pages = exec.with_huge_pages(false);
     println!(
-        "{} threads; median ms of 15 calls\n{:<16} {:<14} {:>8} {:>13} {:>10}",
+        "{} threads; median ms of 15 calls\n{:<16} {:<14} {:>8} {:>13} {:>16} {:>15}",
         rayon::current_num_threads(),
         "case",
         "op",
         "reused",
         "fresh zeroed",
-        "fresh vec"
+        "vec, 4 KiB pages",
+        "vec, huge pages"
     );
     for shape in [[64usize, 64, 56, 56], [256, 256, 14, 14]] {
         let dims = canonical_dims(&shape, Layout::ChannelsFirst)?;
@@ -60,13 +64,16 @@ fn main() -> Result<(), normshift_kernels::KernelError> {
             let mut y = vec![0.0f32; n];
             forward_train_with(&exec, &x, dims, None, 1e-5, &mut y, &mut mean, &mut var).unwrap();
         });
-        let fresh = median(|| {
-            forward_train_vec_with(&exec, &x, dims, None, 1e-5, &mut mean, &mut var)
-                .map(drop)
-                .unwrap()
-        });
+        let mut vec_ms = |exec: &Execution| {
+            median(|| {
+                forward_train_vec_with(exec, &x, dims, None, 1e-5, &mut mean, &mut var)
+                    .map(drop)
+                    .unwrap()
+            })
+        };
+        let (small, huge) = (vec_ms(&small_pages), vec_ms(&exec));
         println!(
-            "{name:<16} {:<14} {reused:>8.2} {zeroed:>13.2} {fresh:>10.2}",
+            "{name:<16} {:<14} {reused:>8.2} {zeroed:>13.2} {small:>16.2} {huge:>15.2}",
             "forward_train"
         );
 
@@ -88,13 +95,16 @@ fn main() -> Result<(), normshift_kernels::KernelError> {
         };
         let reused = median(|| into(&mut dx, &mut dg, &mut db));
         let zeroed = median(|| into(&mut vec![0.0f32; n], &mut dg, &mut db));
-        let fresh = median(|| {
-            backward_vec_with(&exec, &x, &dy, dims, saved, None, &mut dg, &mut db)
-                .map(drop)
-                .unwrap()
-        });
+        let mut vec_ms = |exec: &Execution| {
+            median(|| {
+                backward_vec_with(exec, &x, &dy, dims, saved, None, &mut dg, &mut db)
+                    .map(drop)
+                    .unwrap()
+            })
+        };
+        let (small, huge) = (vec_ms(&small_pages), vec_ms(&exec));
         println!(
-            "{name:<16} {:<14} {reused:>8.2} {zeroed:>13.2} {fresh:>10.2}",
+            "{name:<16} {:<14} {reused:>8.2} {zeroed:>13.2} {small:>16.2} {huge:>15.2}",
             "backward"
         );
     }

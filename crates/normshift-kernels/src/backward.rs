@@ -86,8 +86,10 @@ pub fn backward_with<T: Element>(
     )
 }
 
-/// [`backward_with`] returning `dx` in a new vector (not zero-filled first: the kernel writes
-/// every element once); `dgamma` and `dbeta` are written as there. Same errors, same bits.
+/// [`backward_with`] returning `dx` in a new vector, written once by the kernel (not
+/// zero-filled first), with huge pages when large and `exec.huge_pages` says so (see
+/// [`output_vec`](crate::output_vec)); `dgamma` and `dbeta` are written as there. Same
+/// errors, same bits.
 #[allow(clippy::too_many_arguments)]
 pub fn backward_vec_with<T: Element>(
     exec: &Execution,

@@ -45,8 +45,9 @@ pub fn forward_train_with<T: Element>(
     forward_train_into(exec, x, dims, affine, eps, y, mean, var)
 }
 
-/// [`forward_train_with`] returning `y` in a new vector (not zero-filled first: the kernel
-/// writes every element once). Same errors, same bits.
+/// [`forward_train_with`] returning `y` in a new vector, written once by the kernel (not
+/// zero-filled first), with huge pages when large and `exec.huge_pages` says so (see
+/// [`output_vec`](crate::output_vec)). Same errors, same bits.
 pub fn forward_train_vec_with<T: Element>(
     exec: &Execution,
     x: &[T],
@@ -56,9 +57,6 @@ pub fn forward_train_vec_with<T: Element>(
     mean: &mut [f64],
     var: &mut [f64],
 ) -> Result<Vec<T>, KernelError> {
-    // A short `x` is reported as such, not as a `y` of the wrong length.
-    dims.check()?;
-    check_len("x", x.len(), dims.len())?;
     // SAFETY: on `Ok`, `forward_train_into` has written all `x.len()` outputs (it checks that
     // `y` and `x` both have `dims.len()` elements, and the sweeps cover every element).
     unsafe {
@@ -84,8 +82,10 @@ fn forward_train_into<T: Element>(
     check_eps(eps)?;
     check_affine(affine, dims)?;
     dims.check()?;
-    check_len("y", y.len(), dims.len())?;
+    // `x` before `y`: the allocating form sizes `y` from `x`, so a short `x` must be
+    // reported as such there, and both forms report the same error.
     check_len("x", x.len(), dims.len())?;
+    check_len("y", y.len(), dims.len())?;
     check_len("mean", mean.len(), dims.channels)?;
     check_len("var", var.len(), dims.channels)?;
     let count = dims.per_channel();
@@ -172,8 +172,9 @@ pub fn forward_eval_with<T: Element>(
     forward_eval_into(exec, x, dims, mean, var, affine, eps, y)
 }
 
-/// [`forward_eval_with`] returning `y` in a new vector (not zero-filled first: the kernel
-/// writes every element once). Same errors, same bits.
+/// [`forward_eval_with`] returning `y` in a new vector, written once by the kernel (not
+/// zero-filled first), with huge pages when large and `exec.huge_pages` says so (see
+/// [`output_vec`](crate::output_vec)). Same errors, same bits.
 pub fn forward_eval_vec_with<T: Element>(
     exec: &Execution,
     x: &[T],

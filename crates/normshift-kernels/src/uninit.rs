@@ -1,10 +1,12 @@
 //! Outputs written straight into fresh memory.
 //!
 //! The allocating entry points (`*_vec_with`) hand the kernels a vector's spare capacity
-//! instead of a zero-filled buffer: zero-filling is a whole extra write pass over memory (a
-//! third more traffic for a training forward), paid only to be overwritten. Internally every
-//! per-element output is therefore a `&mut [MaybeUninit<T>]`, which the sweeps write once,
-//! element by element, and never read.
+//! instead of a zero-filled buffer, so no zero value is ever written only to be overwritten
+//! (with glibc, `vec![0.0; n]` of `f32`/`f64` gets already-zero pages for large buffers, so
+//! this saves a pass only on recycled heap memory and for the half-precision types), and ask
+//! for huge pages on buffers large enough that glibc maps them afresh every time (which is
+//! where the measured gain comes from). Internally every per-element output is therefore a
+//! `&mut [MaybeUninit<T>]`, which the sweeps write once, element by element, and never read.
 
 use std::mem::MaybeUninit;
 
@@ -38,13 +40,16 @@ pub(crate) unsafe fn filled_vec<T, E>(
 
 /// An empty vector with room for `len` elements, for an output about to be written in full.
 ///
-/// With `huge_pages`, on Linux, when the buffer is 4 MiB or larger, its memory is advised for
-/// transparent huge pages (see `advise_huge_pages`): large buffers are fresh `mmap`ed memory
-/// under glibc's default settings, and faulting them in 2 MiB at a time instead of 4 KiB made
-/// an allocating 51 MB training forward 1.4-2.7x faster on the project machine (README,
-/// "Fresh output buffers"). The kernels' allocating entry points (`*_vec_with`) use it, as
-/// [`Execution::huge_pages`](crate::Execution::huge_pages) says; so can code that allocates
-/// its own outputs.
+/// With `huge_pages`, on Linux, when the buffer is 32 MiB or larger, its memory is advised for
+/// transparent huge pages (see `advise_huge_pages`): glibc maps buffers that large afresh on
+/// every allocation and unmaps them on free, and faulting them in 2 MiB at a time instead of
+/// 4 KiB made an allocating 51 MB training forward 1.4-2.7x faster on the project machine
+/// (README, "Fresh output buffers"). The kernels' allocating entry points (`*_vec_with`) use
+/// it, as [`Execution::huge_pages`](crate::Execution::huge_pages) says; so can code that
+/// allocates its own outputs.
+///
+/// # Panics
+/// When `len` elements of `T` exceed `isize::MAX` bytes (as [`Vec::with_capacity`]).
 pub fn output_vec<T>(len: usize, huge_pages: bool) -> Vec<T> {
     let mut v = Vec::with_capacity(len);
     if huge_pages {
@@ -53,14 +58,17 @@ pub fn output_vec<T>(len: usize, huge_pages: bool) -> Vec<T> {
     v
 }
 
-/// Outputs of at least this many bytes ask for transparent huge pages.
-const HUGE_PAGE_MIN_BYTES: usize = 4 << 20;
+/// Outputs of at least this many bytes ask for transparent huge pages: glibc's largest
+/// dynamic mmap threshold, above which every allocation is a fresh mapping of its own. Below
+/// it, buffers are recycled heap memory (already faulted in), and advice given there would
+/// stay on memory the allocator hands to others after the buffer is freed.
+const HUGE_PAGE_MIN_BYTES: usize = 32 << 20;
 
 /// Asks Linux to back the 2 MiB-aligned interior of a fresh output buffer with transparent
-/// huge pages. Large buffers come straight from `mmap` (glibc maps anything above 32 MiB
-/// afresh on every allocation), so the kernel's first write to each 4 KiB page faults; with
-/// huge pages a 51 MB output faults 25 times instead of 12,500. Only advice: where huge pages
-/// are disabled or unavailable nothing changes.
+/// huge pages. Buffers this large come straight from `mmap`, so the first write to each 4 KiB
+/// page faults; with huge pages a 51 MB output takes about 24 faults of 2 MiB for its aligned
+/// interior, plus up to about a thousand 4 KiB ones at its unaligned ends, instead of about
+/// 12,500. Only advice: where huge pages are disabled or unavailable nothing changes.
 #[cfg(target_os = "linux")]
 fn advise_huge_pages<T>(buffer: &mut [MaybeUninit<T>]) {
     const HUGE_PAGE: usize = 2 << 20;

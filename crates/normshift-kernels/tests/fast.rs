@@ -526,7 +526,7 @@ fn empty_and_mismatched_inputs_are_errors_in_every_execution() {
 /// the ones writing into a caller's zeroed buffer, for every shape, walk and execution.
 fn allocating_entry_points_match<T: Element>() {
     let mut shapes = awkward_dims();
-    // 4 MiB of f32 and 8 MiB of f64: large enough for the huge-page advice.
+    // Several tasks per call in both walks, 4 MiB of f32 (8 of f64).
     shapes.push(Dims::new(16, 8, 8192));
     shapes.push(Dims::new(1 << 17, 8, 1));
     for (i, dims) in shapes.into_iter().enumerate() {
@@ -594,6 +594,50 @@ fn allocating_entry_points_match_the_buffer_ones_f64_and_half() {
 }
 
 #[test]
+fn allocating_entry_points_match_with_and_without_huge_pages_on_a_33_mb_output() {
+    // Above the 32 MiB at which new outputs are advised for huge pages.
+    let dims = Dims::new(64, 8, 16_400);
+    let k = case::<f32>(900, dims, 3.0, 2.0);
+    let (c, len) = (dims.channels, dims.len());
+    let (mut m1, mut v1, mut y1) = (vec![0.0; c], vec![0.0; c], vec![0.0f32; len]);
+    let exec = Execution::default();
+    forward_train_with(&exec, &k.x, dims, None, 1e-5, &mut y1, &mut m1, &mut v1).unwrap();
+    let invstd: Vec<f64> = v1.iter().map(|&v| inverse_std(v, 1e-5)).collect();
+    let saved = Saved {
+        mean: &m1,
+        invstd: &invstd,
+        source: StatisticsSource::Batch,
+    };
+    let (mut dx1, mut dg1, mut db1) = (vec![0.0f32; len], vec![0.0; c], vec![0.0; c]);
+    let grads = Gradients {
+        dx: &mut dx1,
+        dgamma: &mut dg1,
+        dbeta: &mut db1,
+    };
+    backward_with(&exec, &k.x, &k.dy, dims, saved, None, grads).unwrap();
+    for huge_pages in [true, false] {
+        let exec = exec.with_huge_pages(huge_pages);
+        let (mut m2, mut v2) = (vec![0.0; c], vec![0.0; c]);
+        let y2 = forward_train_vec_with(&exec, &k.x, dims, None, 1e-5, &mut m2, &mut v2).unwrap();
+        assert!(
+            bits(&y1) == bits(&y2),
+            "training y, huge pages {huge_pages}"
+        );
+        let e2 = forward_eval_vec_with(&exec, &k.x, dims, &m1, &v1, None, 1e-5).unwrap();
+        let mut e1 = vec![0.0f32; len];
+        forward_eval_with(&exec, &k.x, dims, &m1, &v1, None, 1e-5, &mut e1).unwrap();
+        assert!(
+            bits(&e1) == bits(&e2),
+            "evaluation y, huge pages {huge_pages}"
+        );
+        let (mut dg2, mut db2) = (vec![0.0; c], vec![0.0; c]);
+        let dx2 =
+            backward_vec_with(&exec, &k.x, &k.dy, dims, saved, None, &mut dg2, &mut db2).unwrap();
+        assert!(bits(&dx1) == bits(&dx2), "dx, huge pages {huge_pages}");
+    }
+}
+
+#[test]
 fn allocating_entry_points_refuse_what_the_buffer_ones_refuse() {
     let dims = Dims::new(4, 3, 2);
     let x = vec![0.5f32; 24];
@@ -601,6 +645,23 @@ fn allocating_entry_points_refuse_what_the_buffer_ones_refuse() {
     let (mut m, mut v) = (vec![0.0; 3], vec![0.0; 3]);
     let err = forward_train_vec_with(&exec, &x[..23], dims, None, 1e-5, &mut m, &mut v);
     assert!(matches!(err, Err(KernelError::Length { buffer: "x", .. })));
+    // Several faults at once: the same one is reported as by the buffer form.
+    let mut y = vec![0.0f32; 24];
+    for eps in [f64::NAN, 1e-5] {
+        let a = forward_train_vec_with(&exec, &x[..23], dims, None, eps, &mut m, &mut v[..2]);
+        let b = forward_train_with(
+            &exec,
+            &x[..23],
+            dims,
+            None,
+            eps,
+            &mut y,
+            &mut m,
+            &mut v[..2],
+        );
+        // Compared as text: an `Eps` error holds a NaN, which is not equal to itself.
+        assert_eq!(format!("{:?}", a.map(drop)), format!("{b:?}"));
+    }
     let err = forward_train_vec_with(
         &exec,
         &[0.0f32; 0],
