@@ -111,6 +111,13 @@ impl BatchNorm {
         *lock(&self.mode) = mode;
     }
 
+    /// How the kernels run: threads (the rayon pool the call runs in, or one), instruction
+    /// set, and huge pages for large new outputs (see [`normshift::Execution`]). The results
+    /// are the same bits whatever the setting.
+    pub fn set_execution(&self, exec: normshift::Execution) {
+        lock(&self.layer).set_execution(exec);
+    }
+
     /// No running-statistics update, even in training.
     pub fn freeze(&self) {
         lock(&self.layer).freeze();

@@ -252,6 +252,36 @@ fn running_statistics_follow_the_core_layer_exactly() {
 }
 
 #[test]
+fn every_execution_setting_gives_the_same_outputs_and_gradients() {
+    // (N=4, C=3, L=50_000): 600,000 values, above the size at which kernels split into tasks.
+    let data = values(600_000, 5, 1.0);
+    let run = |exec: Option<normshift::Execution>| {
+        let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
+        if let Some(exec) = exec {
+            bn.set_execution(exec);
+        }
+        let x = Var::from_vec(
+            data.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+            (4, 3, 50_000),
+            &DEV,
+        )
+        .unwrap();
+        let y = bn.forward_t(x.as_tensor(), true).unwrap();
+        let grads = (&y * &y).unwrap().sum_all().unwrap().backward().unwrap();
+        let dx = grads.get(x.as_tensor()).unwrap();
+        let dw = grads.get(bn.weight().unwrap().as_tensor()).unwrap();
+        (vec(&y), vec(dx), vec(dw))
+    };
+    let default = run(None);
+    let sequential = normshift::Execution::sequential().with_simd(normshift::SimdLevel::Scalar);
+    assert_eq!(run(Some(sequential.with_huge_pages(false))), default);
+    assert_eq!(
+        run(Some(normshift::Execution::default().with_huge_pages(false))),
+        default
+    );
+}
+
+#[test]
 fn non_contiguous_inputs_give_the_same_result() {
     let data = values(24, 11, 2.0);
     // A (C=3, N=8) tensor transposed to (N=8, C=3): a strided view.
