@@ -62,6 +62,9 @@ pub struct Options {
     pub simd: SimdLevel,
     /// Also time candle-nn's `BatchNorm` on the same data (needs the `candle` feature).
     pub peer: bool,
+    /// New outputs of 32 MiB or more (the candle training step's `y` and `dx`, and the
+    /// do-nothing layer's copy) ask for huge pages ([`Execution::huge_pages`], off by default).
+    pub huge_pages: bool,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             reps: 15,
             simd: SimdLevel::detect(),
             peer: cfg!(feature = "candle"),
+            huge_pages: false,
         }
     }
 }
@@ -123,7 +127,9 @@ pub fn run(
     let cases = select(&options.cases)?;
     let pool = thread_pool(options.threads)?;
     let threads = pool.current_num_threads();
-    let exec = Execution::default().with_simd(options.simd);
+    let exec = Execution::default()
+        .with_simd(options.simd)
+        .with_huge_pages(options.huge_pages);
     let mut out = Vec::new();
     for case in &cases {
         let reps = options.reps.max(1);
@@ -293,7 +299,7 @@ fn measure_both<T: BenchFloat>(
             let peer_err = |e: candle_core::Error| BenchError::Peer(e.to_string());
             theirs.extend(peer::candle_ms(case, &x, &dy, reps).map_err(peer_err)?);
             let [step_ours, step_theirs, step_floor] =
-                peer::train_step_ms(case, &x, reps).map_err(peer_err)?;
+                peer::train_step_ms(case, &x, reps, exec).map_err(peer_err)?;
             let bytes = std::mem::size_of::<T>() * dims.len();
             let copy = ours.first().map_or(f64::NAN, |r| r.3);
             // Forward (x read, y written) plus backward (x, dy read, dx written).

@@ -87,26 +87,28 @@ pub(crate) fn candle_ms<T: WithDType>(
 /// Returns the median ms of normshift-candle's `BatchNorm` (which takes channels-last
 /// natively), of candle-nn's (given the permuted view), and of the same step with a layer
 /// that does nothing ([`Passthrough`]): what candle's autograd costs any layer, so
-/// `candle-nn / floor` is the largest speed-up any layer could show in this step.
+/// `candle-nn / floor` is the largest speed-up any layer could show in this step. The three
+/// are timed in turn within each repetition.
 pub(crate) fn train_step_ms<T: WithDType>(
     case: &Case,
     x: &[T],
     reps: usize,
+    exec: &normshift::Execution,
 ) -> candle_core::Result<[f64; 3]> {
     let dev = Device::Cpu;
     let c = case.shape[1];
     let stored = Var::from_slice(x, case.storage_shape(), &dev)?;
     let dtype = stored.dtype();
     let ours = normshift_candle::BatchNorm::new(normshift::BatchNormConfig::new(c), dtype, &dev)?;
+    ours.set_execution(*exec);
+    let passthrough = Passthrough {
+        huge_pages: exec.huge_pages,
+    };
     let ours = match case.layout {
         Layout::ChannelsFirst => ours,
         Layout::ChannelsLast => ours.channels_last(),
     };
     let (w, b) = (ours.weight().expect("affine"), ours.bias().expect("affine"));
-    let ours_ms = median_ms(reps, || {
-        let vars = [stored.as_tensor(), w.as_tensor(), b.as_tensor()];
-        step(&ours, stored.as_tensor(), &vars)
-    })?;
     // candle-nn, channels at dimension 1: a permuted view of the same Var.
     let x_l = match case.layout {
         Layout::ChannelsFirst => stored.as_tensor().clone(),
@@ -127,17 +129,28 @@ pub(crate) fn train_step_ms<T: WithDType>(
         bias.as_tensor().clone(),
         1e-5,
     )?;
-    let theirs_ms = median_ms(reps, || {
-        step(
-            &theirs,
-            &x_l,
-            &[stored.as_tensor(), weight.as_tensor(), bias.as_tensor()],
-        )
-    })?;
-    let floor_ms = median_ms(reps, || {
-        step(&Passthrough, stored.as_tensor(), &[stored.as_tensor()])
-    })?;
-    Ok([ours_ms, theirs_ms, floor_ms])
+    let x = stored.as_tensor();
+    // The three steps take turns, one of each per repetition (the first one untimed), so
+    // that each sees the same machine and the memory state the others leave behind.
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for rep in 0..=reps.max(1) {
+        let runs: [&dyn Fn() -> candle_core::Result<()>; 3] = [
+            &|| step(&ours, x, &[x, w.as_tensor(), b.as_tensor()]),
+            &|| step(&theirs, &x_l, &[x, weight.as_tensor(), bias.as_tensor()]),
+            &|| step(&passthrough, x, &[x]),
+        ];
+        for (run, times) in runs.iter().zip(&mut times) {
+            let start = std::time::Instant::now();
+            run()?;
+            if rep > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    Ok(times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    }))
 }
 
 /// Forward in training mode and `backward()` from the output; checks that every tensor in
@@ -158,15 +171,22 @@ fn step(layer: &dyn ModuleT, x: &Tensor, vars: &[&Tensor]) -> candle_core::Resul
 /// (in parallel, without zeroing it first; any layer must produce a new output), its backward
 /// hands `dy` back unchanged. Its training step is candle's own cost: seeding the backward
 /// with ones and accumulating the input's gradient into a fresh zero tensor.
-pub(crate) struct Passthrough;
+pub(crate) struct Passthrough {
+    /// New outputs as ours are allocated: see [`normshift::Execution::huge_pages`].
+    pub(crate) huge_pages: bool,
+}
 
 impl ModuleT for Passthrough {
     fn forward_t(&self, x: &Tensor, _train: bool) -> candle_core::Result<Tensor> {
-        x.apply_op1(PassthroughOp)
+        x.apply_op1(PassthroughOp {
+            huge_pages: self.huge_pages,
+        })
     }
 }
 
-struct PassthroughOp;
+struct PassthroughOp {
+    huge_pages: bool,
+}
 
 impl CustomOp1 for PassthroughOp {
     fn name(&self) -> &'static str {
@@ -182,8 +202,8 @@ impl CustomOp1 for PassthroughOp {
             .contiguous_offsets()
             .ok_or_else(|| candle_core::Error::Msg("passthrough: input not contiguous".into()))?;
         let y = match s {
-            CpuStorage::F32(v) => CpuStorage::F32(parallel_copy(&v[start..end])),
-            CpuStorage::F64(v) => CpuStorage::F64(parallel_copy(&v[start..end])),
+            CpuStorage::F32(v) => CpuStorage::F32(parallel_copy(&v[start..end], self.huge_pages)),
+            CpuStorage::F64(v) => CpuStorage::F64(parallel_copy(&v[start..end], self.huge_pages)),
             other => candle_core::bail!("passthrough: no {:?}", other.dtype()),
         };
         Ok((y, l.shape().clone()))
@@ -197,9 +217,9 @@ impl CustomOp1 for PassthroughOp {
 /// A copy of `src` in a new vector, written by the current rayon pool's threads without
 /// zero-filling it first, in memory allocated as our layer allocates its outputs
 /// ([`normshift_kernels::output_vec`]), so that nothing in our step is cheaper than here.
-pub(crate) fn parallel_copy<T: Copy + Send + Sync>(src: &[T]) -> Vec<T> {
+pub(crate) fn parallel_copy<T: Copy + Send + Sync>(src: &[T], huge_pages: bool) -> Vec<T> {
     let piece = (256 * 1024 / std::mem::size_of::<T>().max(1)).max(1);
-    let mut out = normshift_kernels::output_vec(src.len(), true);
+    let mut out = normshift_kernels::output_vec(src.len(), huge_pages);
     out.spare_capacity_mut()[..src.len()]
         .par_chunks_mut(piece)
         .zip(src.par_chunks(piece))
@@ -223,7 +243,8 @@ mod tests {
         // Across chunk boundaries and past the huge-page threshold of `output_vec`.
         for len in [0usize, 1, 65_535, 65_537, (5 << 20) / 4 + 3] {
             let src: Vec<f32> = (0..len).map(|i| i as f32 * 0.5).collect();
-            assert_eq!(parallel_copy(&src), src, "length {len}");
+            assert_eq!(parallel_copy(&src, true), src, "length {len}");
+            assert_eq!(parallel_copy(&src, false), src, "length {len}");
         }
     }
 
@@ -231,7 +252,7 @@ mod tests {
     fn the_floor_layer_passes_values_and_gradients_through() -> candle_core::Result<()> {
         let dev = Device::Cpu;
         let x = Var::new(&[[1.0f32, -2.0], [3.5, 4.0]], &dev)?;
-        let y = Passthrough.forward_t(x.as_tensor(), true)?;
+        let y = Passthrough { huge_pages: true }.forward_t(x.as_tensor(), true)?;
         assert_eq!(y.to_vec2::<f32>()?, x.as_tensor().to_vec2::<f32>()?);
         let grads = (y * 3.0)?.sum_all()?.backward()?;
         let dx = grads.get(x.as_tensor()).expect("a gradient for x");

@@ -276,7 +276,7 @@ fn every_execution_setting_gives_the_same_outputs_and_gradients() {
     let sequential = normshift::Execution::sequential().with_simd(normshift::SimdLevel::Scalar);
     assert_eq!(run(Some(sequential.with_huge_pages(false))), default);
     assert_eq!(
-        run(Some(normshift::Execution::default().with_huge_pages(false))),
+        run(Some(normshift::Execution::default().with_huge_pages(true))),
         default
     );
 }

@@ -106,6 +106,10 @@ pub struct BenchArgs {
     /// Skip the candle-nn comparison (it takes most of the run's time).
     #[arg(long)]
     pub no_candle: bool,
+    /// In the candle training step, ask for huge pages for new outputs of 32 MiB or more
+    /// (`Execution::with_huge_pages(true)`), to measure what they change.
+    #[arg(long)]
+    pub huge_pages: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

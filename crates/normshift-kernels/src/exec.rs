@@ -83,21 +83,22 @@ pub struct Execution {
     /// Instruction set; a level the CPU lacks is lowered to the best it has.
     pub simd: SimdLevel,
     /// Whether the allocating entry points (`*_vec_with`) ask Linux for transparent huge
-    /// pages for outputs of 4 MiB or more (see [`output_vec`](crate::output_vec)). `false`
-    /// gives ordinary pages, for code that would rather not wait when the kernel compacts
-    /// memory to find free huge pages. No effect on other systems or on buffers you pass.
+    /// pages for outputs of 32 MiB or more (see [`output_vec`](crate::output_vec)). Off by
+    /// default: measured, it makes a fresh 51 MB output 1.3-2.7x cheaper, but inside candle's
+    /// autograd it sped up the f32 51 MB training steps and slowed the f64 103 MB one by half
+    /// (README, "Fresh output buffers"). No effect on other systems or on buffers you pass.
     pub huge_pages: bool,
 }
 
 impl Default for Execution {
     /// Parallel on the current rayon pool above [`DEFAULT_PARALLEL_MIN_LEN`] elements,
-    /// with the best instruction set this CPU has, huge pages for large new outputs.
+    /// with the best instruction set this CPU has, ordinary pages for new outputs.
     fn default() -> Self {
         Self {
             parallel: true,
             parallel_min_len: DEFAULT_PARALLEL_MIN_LEN,
             simd: SimdLevel::detect(),
-            huge_pages: true,
+            huge_pages: false,
         }
     }
 }

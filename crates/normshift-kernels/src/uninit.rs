@@ -43,10 +43,10 @@ pub(crate) unsafe fn filled_vec<T, E>(
 /// With `huge_pages`, on Linux, when the buffer is 32 MiB or larger, its memory is advised for
 /// transparent huge pages (see `advise_huge_pages`): glibc maps buffers that large afresh on
 /// every allocation and unmaps them on free, and faulting them in 2 MiB at a time instead of
-/// 4 KiB made an allocating 51 MB training forward 1.4-2.7x faster on the project machine
+/// 4 KiB made an allocating 51 MB training forward 1.3-2.7x faster on the project machine
 /// (README, "Fresh output buffers"). The kernels' allocating entry points (`*_vec_with`) use
-/// it, as [`Execution::huge_pages`](crate::Execution::huge_pages) says; so can code that
-/// allocates its own outputs.
+/// it when [`Execution::huge_pages`](crate::Execution::huge_pages) says so (off by
+/// default); so can code that allocates its own outputs.
 ///
 /// # Panics
 /// When `len` elements of `T` exceed `isize::MAX` bytes (as [`Vec::with_capacity`]).

@@ -24,6 +24,7 @@ pub fn run(args: BenchArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         reps: args.reps,
         simd,
         peer: !args.no_candle,
+        huge_pages: args.huge_pages,
     };
     let rows = normshift_bench::run(&options, |m| {
         printer.note(&format!(
