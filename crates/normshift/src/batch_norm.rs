@@ -619,26 +619,10 @@ impl BatchNorm {
         layout: Layout,
         saved: &SavedStatistics,
     ) -> Result<Gradients<T>> {
-        let dims = self.dims(x.len(), shape, layout)?;
-        let c = dims.channels;
-        let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
-        // dx in a new vector that the kernel fills (no zero-filling pass first).
-        let dx = kernels::backward_vec_with(
-            &self.exec,
-            x,
-            dy,
-            dims,
-            saved.kernel_view(),
-            self.gamma.as_deref(),
-            &mut dgamma,
-            &mut dbeta,
-        )?;
-        let affine = self.config.affine;
-        Ok(Gradients {
-            dx,
-            dgamma: affine.then_some(dgamma),
-            dbeta: affine.then_some(dbeta),
-        })
+        let (dx, dgamma, dbeta) = self.backward_to(x, dy, shape, layout, saved, None)?;
+        // Without a caller's buffer, backward_to returns the new one.
+        let dx = dx.expect("backward_to allocates dx when given no buffer");
+        Ok(Gradients { dx, dgamma, dbeta })
     }
 
     /// [`BatchNorm::backward`] writing the input gradient into `dx` (same length as `x`);
@@ -653,18 +637,50 @@ impl BatchNorm {
         saved: &SavedStatistics,
         dx: &mut [T],
     ) -> Result<(Option<Vec<f64>>, Option<Vec<f64>>)> {
+        self.backward_to(x, dy, shape, layout, saved, Some(dx))
+            .map(|(_, dgamma, dbeta)| (dgamma, dbeta))
+    }
+
+    /// The backward pass, writing `dx` into the caller's buffer when given, otherwise into a
+    /// new vector (not zero-filled first: the kernel writes every element), which it returns
+    /// with the gradients for gamma and beta.
+    #[allow(clippy::type_complexity)]
+    fn backward_to<T: Element>(
+        &self,
+        x: &[T],
+        dy: &[T],
+        shape: &[usize],
+        layout: Layout,
+        saved: &SavedStatistics,
+        dx: Option<&mut [T]>,
+    ) -> Result<(Option<Vec<T>>, Option<Vec<f64>>, Option<Vec<f64>>)> {
         let dims = self.dims(x.len(), shape, layout)?;
         let c = dims.channels;
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
-        let grads = kernels::Gradients {
-            dx,
-            dgamma: &mut dgamma,
-            dbeta: &mut dbeta,
+        let (exec, stats, gamma) = (&self.exec, saved.kernel_view(), self.gamma.as_deref());
+        let dx = match dx {
+            Some(dx) => {
+                let grads = kernels::Gradients {
+                    dx,
+                    dgamma: &mut dgamma,
+                    dbeta: &mut dbeta,
+                };
+                kernels::backward_with(exec, x, dy, dims, stats, gamma, grads)?;
+                None
+            }
+            None => Some(kernels::backward_vec_with(
+                exec,
+                x,
+                dy,
+                dims,
+                stats,
+                gamma,
+                &mut dgamma,
+                &mut dbeta,
+            )?),
         };
-        let gamma = self.gamma.as_deref();
-        kernels::backward_with(&self.exec, x, dy, dims, saved.kernel_view(), gamma, grads)?;
         let affine = self.config.affine;
-        Ok((affine.then_some(dgamma), affine.then_some(dbeta)))
+        Ok((dx, affine.then_some(dgamma), affine.then_some(dbeta)))
     }
 }
 
