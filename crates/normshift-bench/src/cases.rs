@@ -93,10 +93,12 @@ impl Case {
     }
 
     /// Whether a filter selects this case: a shape (`64x64x56x56`) selects every layout and
-    /// type of it; `shape/layout` and `shape/layout/dtype` narrow it down.
+    /// type of it; each further `/layout` or `/dtype` part, in either order, narrows it down
+    /// (`64x64x56x56/f64`, `64x64x56x56/channels-last/f32`).
     pub fn matches(&self, filter: &str) -> bool {
-        let id = self.id();
-        id == filter || id.starts_with(&format!("{filter}/"))
+        let mut parts = filter.split('/');
+        parts.next() == Some(self.name().as_str())
+            && parts.all(|part| part == self.layout_name() || part == self.dtype.name())
     }
 
     /// The shape as stored: channels moved last for channels-last.
@@ -127,4 +129,35 @@ pub fn default_cases() -> Vec<Case> {
         Case::new(&[32, 3, 224, 224], ChannelsLast, F32),
         Case::new(&[64, 64, 56, 56], ChannelsFirst, F64),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_narrow_by_layout_and_type_in_any_order() {
+        let case = Case::new(&[64, 64, 56, 56], Layout::ChannelsLast, DType::F32);
+        for yes in [
+            "64x64x56x56",
+            "64x64x56x56/channels-last",
+            "64x64x56x56/f32",
+            "64x64x56x56/channels-last/f32",
+            "64x64x56x56/f32/channels-last",
+        ] {
+            assert!(case.matches(yes), "{yes}");
+        }
+        for no in [
+            "64x64x56",
+            "64x64x56x5",
+            "64x64x56x56/channels-first",
+            "64x64x56x56/f64",
+            "64x64x56x56/channels-last/f64",
+            "64x64x56x56/",
+            "64x64x56x56/channels-last/f32/extra",
+            "",
+        ] {
+            assert!(!case.matches(no), "{no}");
+        }
+    }
 }

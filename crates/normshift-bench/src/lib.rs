@@ -238,16 +238,16 @@ fn select(names: &[String]) -> Result<Vec<Case>, BenchError> {
     if names.is_empty() {
         return Ok(all);
     }
-    let chosen: Vec<Case> = all
-        .iter()
-        .filter(|c| names.iter().any(|n| c.matches(n)))
-        .cloned()
-        .collect();
-    if chosen.is_empty() {
+    // Every filter must select something: a mistyped one among good ones is an error, not
+    // a silently shorter run.
+    if let Some(unmatched) = names.iter().find(|n| !all.iter().any(|c| c.matches(n))) {
         let known: Vec<String> = all.iter().map(|c| c.id()).collect();
-        return Err(BenchError::NoCase(names.join(", "), known.join(", ")));
+        return Err(BenchError::NoCase(unmatched.clone(), known.join(", ")));
     }
-    Ok(chosen)
+    Ok(all
+        .into_iter()
+        .filter(|c| names.iter().any(|n| c.matches(n)))
+        .collect())
 }
 
 /// Deterministic test data: a cheap generator (the values only need to be ordinary floats).
@@ -359,4 +359,34 @@ fn measure<T: Element>(
         (Op::ForwardEval, eval, 2 * bytes, copy_eval),
         (Op::Backward, backward, 3 * bytes, copy_backward),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_filter_must_select_something() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ids = |cases: Vec<Case>| cases.iter().map(Case::id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(select(&names(&["256x256x14x14/f32", "64x64x56x56/f64"])).unwrap()),
+            // In the order of the default cases, not of the filters.
+            [
+                "256x256x14x14/channels-first/f32",
+                "64x64x56x56/channels-first/f64"
+            ]
+        );
+        assert_eq!(select(&[]).unwrap().len(), default_cases().len());
+        match select(&names(&["64x64x56x56", "256x256x14x14/f64"])) {
+            Err(BenchError::NoCase(name, known)) => {
+                assert_eq!(name, "256x256x14x14/f64");
+                assert!(
+                    known.contains("256x256x14x14/channels-first/f32"),
+                    "{known}"
+                );
+            }
+            other => panic!("expected NoCase, got {other:?}"),
+        }
+    }
 }
