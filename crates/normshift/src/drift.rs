@@ -104,6 +104,11 @@ pub struct TestOutcome {
     pub p_value_adjusted: f64,
     /// `exact`, `asymptotic`, or `sketch` (statistic from quantile sketches).
     pub method: &'static str,
+    /// Sketch tests only: how far the statistic may be from the one the raw data would give
+    /// (the sum of both sketches' rank-error bounds). The p-value is computed at
+    /// `statistic − statistic_error`, so it is at least the raw data's p-value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statistic_error: Option<f64>,
 }
 
 /// Effect sizes of one feature (those that apply to its kind).
@@ -326,9 +331,40 @@ fn sorted_cdf(sorted: &[f64], x: f64) -> f64 {
     sorted.partition_point(|&v| v <= x) as f64
 }
 
+/// The Kolmogorov–Smirnov part of a numeric comparison.
+struct KsOutcome {
+    statistic: f64,
+    p_value: f64,
+    method: &'static str,
+    /// Set when the statistic comes from a compacted sketch: its error bound.
+    statistic_error: Option<f64>,
+}
+
 struct NumericComparison {
-    ks: (f64, f64, &'static str),
+    ks: KsOutcome,
     effects: EffectSizes,
+}
+
+/// Every finite value of one side, sorted: the raw data when at hand, else the sketch's items
+/// while the sketch still holds every value exactly. `None` once the sketch has compacted.
+fn exact_values<'a>(
+    summary: &NumericSummary,
+    sorted: Option<&'a [f64]>,
+) -> Option<std::borrow::Cow<'a, [f64]>> {
+    match sorted {
+        Some(values) => Some(std::borrow::Cow::Borrowed(values)),
+        None if summary.sketch.is_exact() => {
+            let mut values: Vec<f64> = summary
+                .sketch
+                .weighted_items()
+                .into_iter()
+                .map(|(v, _)| v)
+                .collect();
+            values.sort_by(f64::total_cmp);
+            Some(std::borrow::Cow::Owned(values))
+        }
+        None => None,
+    }
 }
 
 fn compare_numeric(
@@ -343,38 +379,75 @@ fn compare_numeric(
     let mut effects = EffectSizes::default();
     if rn == 0 || cn == 0 {
         return NumericComparison {
-            ks: (f64::NAN, f64::NAN, "none"),
+            ks: KsOutcome {
+                statistic: f64::NAN,
+                p_value: f64::NAN,
+                method: "none",
+                statistic_error: None,
+            },
             effects,
         };
     }
     effects.standardized_mean_difference = Some((c.moments.mean - r.moments.mean) / sd_ref);
     effects.variance_ratio = Some(c.moments.variance() / r.moments.variance());
-    let ks = match (rs, cs) {
+    let ks = match (exact_values(r, rs), exact_values(c, cs)) {
+        // Every value of both sides is at hand (raw data, or a sketch that has not compacted
+        // yet): the exact test, whatever the mode says.
         (Some(a), Some(b)) => {
-            let t = stats::ks_2samp_sorted(a, b, o.ks_mode);
+            let t = stats::ks_2samp_sorted(&a, &b, o.ks_mode);
             let method = if t.method == Method::Exact {
                 "exact"
             } else {
                 "asymptotic"
             };
-            effects.wasserstein = Some(stats::wasserstein_1_sorted(a, b));
-            (t.statistic, t.p_value, method)
+            effects.wasserstein = Some(stats::wasserstein_1_sorted(&a, &b));
+            KsOutcome {
+                statistic: t.statistic,
+                p_value: t.p_value,
+                method,
+                statistic_error: None,
+            }
         }
         _ => {
-            // D from the sketches: the largest CDF gap over every retained value of both.
-            let (ri, ci) = (r.sketch.weighted_items(), c.sketch.weighted_items());
+            // D from the CDFs (a sketch's, or the raw data's): the largest gap over every
+            // retained value of both. Each compacted sketch's CDF is within its rank-error
+            // bound of the truth, so the true D is within `error` of this one. The p-value is
+            // taken at D − error: testing the estimate itself would turn the sketches' own
+            // error into significant drift on large samples (a file against its own profile).
+            let cdf = |s: &NumericSummary, sorted: Option<&[f64]>, x: f64| match sorted {
+                Some(values) => sorted_cdf(values, x) / s.moments.count as f64,
+                None => s.sketch.cdf(x),
+            };
+            let error = |s: &NumericSummary, sorted: Option<&[f64]>| {
+                if sorted.is_some() {
+                    0.0
+                } else {
+                    s.sketch.rank_error()
+                }
+            };
+            let weighted = |s: &NumericSummary, sorted: Option<&[f64]>| match sorted {
+                Some(values) => values.iter().map(|&v| (v, 1)).collect(),
+                None => s.sketch.weighted_items(),
+            };
+            let (ri, ci) = (weighted(r, rs), weighted(c, cs));
             let d = ri
                 .iter()
                 .chain(&ci)
-                .map(|&(x, _)| (r.sketch.cdf(x) - c.sketch.cdf(x)).abs())
+                .map(|&(x, _)| (cdf(r, rs, x) - cdf(c, cs, x)).abs())
                 .fold(0.0, f64::max);
-            let (p, _) = stats::ks_p_value(d, rn, cn, KsMode::Asymptotic);
+            let statistic_error = error(r, rs) + error(c, cs);
+            let (p, _) = stats::ks_p_value((d - statistic_error).max(0.0), rn, cn, o.ks_mode);
             let split = |items: &[(f64, u64)]| -> (Vec<f64>, Vec<f64>) {
                 items.iter().map(|&(v, w)| (v, w as f64)).unzip()
             };
             let ((rv, rw), (cv, cw)) = (split(&ri), split(&ci));
             effects.wasserstein = Some(stats::wasserstein_1_weighted(&rv, &rw, &cv, &cw));
-            (d, p, "sketch")
+            KsOutcome {
+                statistic: d,
+                p_value: p,
+                method: "sketch",
+                statistic_error: Some(statistic_error),
+            }
         }
     };
     effects.wasserstein_std = effects.wasserstein.map(|w| {
@@ -583,7 +656,12 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
             if options.plot_data && r.moments.count > 0 && c.moments.count > 0 {
                 f.distribution = distribution(r, rc.sorted.as_deref(), c, cc.sorted.as_deref());
             }
-            let (statistic, p_value, method) = cmp.ks;
+            let KsOutcome {
+                statistic,
+                p_value,
+                method,
+                statistic_error,
+            } = cmp.ks;
             if !statistic.is_nan() {
                 f.tests.push(TestOutcome {
                     name: "ks",
@@ -591,6 +669,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                     p_value,
                     p_value_adjusted: p_value,
                     method,
+                    statistic_error,
                 });
             }
             let (rnf, cnf) = (r.non_finite.total(), c.non_finite.total());
@@ -603,6 +682,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                     p_value: t.p_value,
                     p_value_adjusted: t.p_value,
                     method: "asymptotic",
+                    statistic_error: None,
                 });
             }
         }
@@ -629,6 +709,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                     p_value: t.p_value,
                     p_value_adjusted: t.p_value,
                     method: "asymptotic",
+                    statistic_error: None,
                 });
                 f.effect_sizes.js_divergence = Some(stats::js_divergence(&rv, &cv, 2.0));
                 f.effect_sizes.total_variation = Some(
@@ -651,6 +732,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
             p_value: t.p_value,
             p_value_adjusted: t.p_value,
             method: "asymptotic",
+            statistic_error: None,
         });
     }
     Outcome::Feature(Box::new(f))

@@ -301,3 +301,105 @@ fn constant_reference_column_is_handled() {
         Some(f64::INFINITY)
     );
 }
+
+/// One numeric column summarized by a quantile sketch of size `k` (no raw values kept), as
+/// `drift` sees a profile.
+fn sketched(values: &[f64], k: u32) -> Side {
+    let mut b = ColumnBuilder::numeric("x", k);
+    b.add_numeric(values, None).unwrap();
+    Side {
+        source: "sketch".into(),
+        rows: values.len() as u64,
+        columns: vec![ColumnData {
+            profile: b.finish(),
+            sorted: None,
+        }],
+    }
+}
+
+#[test]
+fn sketches_of_one_distribution_never_drift_even_small_ones() {
+    // Before the p-value allowed for the sketches' own error, two 200,000-row samples of one
+    // distribution gave p ≈ 1e-7 at k = 200, and a file against its own sketch drifted at k = 8.
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let (a, b) = (
+        normal(&mut rng, 200_000, 0.0, 1.0),
+        normal(&mut rng, 200_000, 0.0, 1.0),
+    );
+    for k in [8, 50, 200] {
+        for (name, current) in [("itself", &a), ("another sample", &b)] {
+            let options = DriftOptions {
+                min_wasserstein_std: 0.0,
+                ..DriftOptions::default()
+            };
+            let r = compare(&sketched(&a, k), &sketched(current, k), &options);
+            let ks = &r.features[0].tests[0];
+            assert_eq!((ks.name, ks.method), ("ks", "sketch"));
+            let error = ks.statistic_error.expect("a sketch test states its error");
+            assert!(
+                error > 0.0 && ks.statistic <= error,
+                "k {k}, {name}: {ks:?}"
+            );
+            assert_eq!(ks.p_value, 1.0, "k {k}, {name}: {ks:?}");
+            assert!(!r.dataset_drift, "k {k}, {name}");
+        }
+    }
+}
+
+#[test]
+fn a_sketch_p_value_is_never_below_the_exact_one() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let a = normal(&mut rng, 30_000, 0.0, 1.0);
+    for shift in [0.0, 0.02, 0.05, 0.1, 0.3] {
+        let b = normal(&mut rng, 20_000, shift, 1.0);
+        let exact = compare(
+            &side(&[("x", a.clone())], &[], true),
+            &side(&[("x", b.clone())], &[], true),
+            &DriftOptions::default(),
+        );
+        let sketch = compare(
+            &sketched(&a, 200),
+            &sketched(&b, 200),
+            &DriftOptions::default(),
+        );
+        let (e, s) = (&exact.features[0].tests[0], &sketch.features[0].tests[0]);
+        assert!(
+            s.p_value >= e.p_value,
+            "shift {shift}: sketch {s:?}, exact {e:?}"
+        );
+        // The exact statistic lies within the sketch's stated error.
+        assert!(
+            (s.statistic - e.statistic).abs() <= s.statistic_error.unwrap(),
+            "shift {shift}: sketch {s:?}, exact {e:?}"
+        );
+    }
+    // A real shift is still found from sketches.
+    let b = normal(&mut rng, 20_000, 0.3, 1.0);
+    assert!(
+        compare(
+            &sketched(&a, 200),
+            &sketched(&b, 200),
+            &DriftOptions::default()
+        )
+        .dataset_drift
+    );
+}
+
+#[test]
+fn sketches_that_hold_every_value_give_the_exact_test() {
+    // The seed's houses: 5 against 5, far below k, so the sketches are the data.
+    let train = [1500.0, 1600.0, 1700.0, 1800.0, 1900.0];
+    let deploy = [1000.0, 1100.0, 1200.0, 1300.0, 1400.0];
+    let r = compare(
+        &sketched(&train, 200),
+        &sketched(&deploy, 200),
+        &DriftOptions::default(),
+    );
+    let ks = &r.features[0].tests[0];
+    assert_eq!(
+        (ks.method, ks.statistic, ks.statistic_error),
+        ("exact", 1.0, None)
+    );
+    // Every one of the C(10, 5) = 252 orderings is equally likely; 2 separate the samples fully.
+    assert!((ks.p_value - 2.0 / 252.0).abs() < 1e-15, "{ks:?}");
+}
