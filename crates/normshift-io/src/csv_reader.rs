@@ -3,7 +3,10 @@
 use crate::{Batch, ColumnChunk, ColumnInfo, ColumnKind, Error, RawBatch, ReadOptions, Result};
 use std::collections::VecDeque;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Field values read as missing in any column.
 pub(crate) const MISSING_TOKENS: &[&str] = &["", "NA", "N/A", "null", "NULL", "None"];
@@ -20,12 +23,19 @@ fn parse_number(field: &str) -> Option<f64> {
 
 pub(crate) struct CsvBatches {
     path: PathBuf,
-    reader: csv::Reader<std::io::BufReader<File>>,
+    reader: csv::Reader<RowLimit>,
+    /// Where the record being read starts, for [`RowLimit`].
+    record_start: Arc<AtomicU64>,
+    /// The line it starts on.
+    next_record_line: u64,
     header: Vec<String>,
     kinds: Vec<Option<crate::ColumnKind>>,
     pending: VecDeque<(u64, csv::StringRecord)>,
     batch_rows: usize,
     done: bool,
+    delimiter: u8,
+    /// Byte offset and line where the last record read starts (for the check at the end).
+    last_record: Option<(u64, u64)>,
 }
 
 impl CsvBatches {
@@ -35,19 +45,30 @@ impl CsvBatches {
         delimiter: u8,
         options: &ReadOptions,
     ) -> Result<Self> {
+        let record_start = Arc::new(AtomicU64::new(0));
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+            .buffer_capacity(1 << 20)
+            .from_reader(RowLimit {
+                file,
+                read: 0,
+                record_start: Arc::clone(&record_start),
+                max_row_bytes: options.max_row_bytes,
+            });
         let mut this = Self {
             path: path.to_path_buf(),
             reader,
+            record_start,
+            next_record_line: 1,
             header: Vec::new(),
             kinds: Vec::new(),
             pending: VecDeque::new(),
             batch_rows: options.batch_rows.max(1),
             done: false,
+            delimiter,
+            last_record: None,
         };
         let Some((_, header)) = this.read_record()? else {
             return Err(Error::schema(
@@ -117,10 +138,15 @@ impl CsvBatches {
         match self.reader.read_byte_record(&mut bytes) {
             Ok(false) => {
                 self.done = true;
+                self.check_last_record_closed()?;
                 Ok(None)
             }
             Ok(true) => {
+                let next = self.reader.position();
+                self.record_start.store(next.byte(), Ordering::Relaxed);
+                self.next_record_line = next.line();
                 let line = bytes.position().map_or(0, |p| p.line());
+                self.last_record = bytes.position().map(|p| (p.byte(), p.line()));
                 let record = match csv::StringRecord::from_byte_record(bytes) {
                     Ok(r) => r,
                     Err(e) => {
@@ -147,9 +173,42 @@ impl CsvBatches {
                 Ok(Some((line, record)))
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                // An I/O error has no position of its own: the record began where the
+                // last one ended.
+                let line = e.position().map_or(self.next_record_line, |p| p.line());
                 Err(self.error(line, None, e.to_string()))
             }
+        }
+    }
+
+    /// The csv crate ends a quoted field that is never closed at the end of the file, so a
+    /// stray quote would silently turn the rest of the file into one field of the last record.
+    /// Only the last record can have swallowed the rest, so its raw bytes are read again and
+    /// scanned for a quote still open at the end.
+    fn check_last_record_closed(&self) -> Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Some((start, line)) = self.last_record else {
+            return Ok(());
+        };
+        let mut raw = Vec::new();
+        let read = File::open(&self.path).and_then(|mut f| {
+            f.seek(SeekFrom::Start(start))?;
+            f.read_to_end(&mut raw)
+        });
+        if let Err(e) = read {
+            return Err(self.error(line, None, format!("cannot read the last row again: {e}")));
+        }
+        match open_quote(&raw, self.delimiter) {
+            None => Ok(()),
+            Some((field, lines_in)) => Err(self.error(
+                line + lines_in,
+                self.header.get(field).map(String::as_str),
+                format!(
+                    "field {} opens a quote that is never closed: everything after it, to the \
+                     end of the file, would be read as this one field",
+                    field + 1
+                ),
+            )),
         }
     }
 
@@ -219,5 +278,96 @@ impl CsvBatches {
             columns: chunks,
             raw: RawBatch::Csv(records),
         }))
+    }
+}
+
+/// The file under the CSV reader, refusing to feed one record more than `max_row_bytes`:
+/// the csv crate buffers a whole record, so a quote that is never closed near the start of
+/// a file larger than memory would otherwise exhaust it.
+struct RowLimit {
+    file: File,
+    read: u64,
+    record_start: Arc<AtomicU64>,
+    max_row_bytes: u64,
+}
+
+impl Read for RowLimit {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let row = self.read - self.record_start.load(Ordering::Relaxed).min(self.read);
+        if row > self.max_row_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "this row runs on for more than {} bytes (a quote that is never closed?); \
+                     reading stopped",
+                    self.max_row_bytes
+                ),
+            ));
+        }
+        let n = self.file.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// Scans the raw bytes of CSV records as the csv crate reads them (a quote is special only at
+/// the start of a field; `""` inside quotes is a quote) and returns the field index and the
+/// line (counted from the first, 0-based) of a quoted field still open at the end.
+fn open_quote(raw: &[u8], delimiter: u8) -> Option<(usize, u64)> {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let (mut state, mut field, mut line) = (State::FieldStart, 0usize, 0u64);
+    let mut opened = (0usize, 0u64);
+    let mut prev = 0u8;
+    for &b in raw {
+        let newline = b == b'\n' || b == b'\r';
+        // Lines as the csv crate counts them: `\r\n` is one.
+        if newline && !(b == b'\n' && prev == b'\r') {
+            line += 1;
+        }
+        prev = b;
+        state = match state {
+            State::Quoted if b == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if b == b'"' => State::Quoted,
+            _ if b == delimiter => {
+                field += 1;
+                State::FieldStart
+            }
+            _ if newline => {
+                field = 0;
+                State::FieldStart
+            }
+            State::FieldStart if b == b'"' => {
+                opened = (field, line);
+                State::Quoted
+            }
+            _ => State::Unquoted,
+        };
+    }
+    (state == State::Quoted).then_some(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_quote;
+
+    #[test]
+    fn quotes_left_open_are_found_and_closed_ones_are_not() {
+        assert_eq!(open_quote(b"1,2\n", b','), None);
+        assert_eq!(open_quote(b"1,\"2\"\n", b','), None);
+        assert_eq!(open_quote(b"1,\"a\nb\"\n", b','), None);
+        assert_eq!(open_quote(b"1,\"say \"\"hi\"\"\"\n", b','), None);
+        // A quote inside an unquoted field is an ordinary character.
+        assert_eq!(open_quote(b"12\" pipe,3\n", b','), None);
+        assert_eq!(open_quote(b"1,\"52\n53,54\n", b','), Some((1, 0)));
+        assert_eq!(open_quote(b"1,\"52", b','), Some((1, 0)));
+        assert_eq!(open_quote(b"1;2\r\n3;\"x\r\ny", b';'), Some((1, 1)));
+        assert_eq!(open_quote(b"\"a\"\"", b','), Some((0, 0)));
     }
 }

@@ -71,7 +71,15 @@ impl AtomicFile {
             .prefix(".normshift-")
             .suffix(".partial")
             .tempfile_in(dir)
-            .map_err(|e| Error::io(path, e))?;
+            // tempfile's message names its own temporary path; the user named `path`.
+            .map_err(|e| {
+                let reason = if dir.is_dir() {
+                    e.kind().to_string()
+                } else {
+                    format!("the directory {} does not exist", dir.display())
+                };
+                Error::io(path, std::io::Error::new(e.kind(), reason))
+            })?;
         pending().push(temp.path().to_path_buf());
         Ok(Self {
             temp: Some(temp),

@@ -61,6 +61,11 @@ pub struct ReadOptions {
     pub categorical: Vec<String>,
     /// CSV rows sampled to decide whether a column is numeric (default 1,000).
     pub infer_rows: usize,
+    /// Bytes a CSV row may take before reading stops with an error (default 256 MiB; checked
+    /// as the file is read in 1 MiB blocks, so rows up to a block longer may pass): a quote
+    /// that is never closed would otherwise read the rest of a file larger than memory into
+    /// one field.
+    pub max_row_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -73,6 +78,7 @@ impl Default for ReadOptions {
             exclude: Vec::new(),
             categorical: Vec::new(),
             infer_rows: 1000,
+            max_row_bytes: 256 << 20,
         }
     }
 }
@@ -173,7 +179,11 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
         }
     };
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let metadata = file.metadata().map_err(|e| Error::io(path, e))?;
+    if metadata.is_dir() {
+        return Err(Error::schema(path, "is a directory, not a data file"));
+    }
+    let bytes = metadata.len();
     let columnar = |message: String| Error::Columnar {
         path: path.to_path_buf(),
         row_group: None,

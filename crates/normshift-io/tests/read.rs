@@ -304,3 +304,39 @@ fn unknown_extension_asks_for_a_format() {
     };
     assert!(read_all(&p, &opts).is_ok());
 }
+
+#[test]
+fn a_row_longer_than_the_limit_stops_reading_with_its_line() {
+    // A quote opened on line 3 and never closed: the rest of a 3 MB file would be one field.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b\n1,2\n3,\"4\n");
+    while text.len() < 3 << 20 {
+        text.push_str("5,6\n");
+    }
+    let path = write(&dir, "open.csv", text.as_bytes());
+    let limited = ReadOptions {
+        max_row_bytes: 64 << 10,
+        ..ReadOptions::default()
+    };
+    let message = err(&path, &limited);
+    assert!(
+        message.contains("open.csv: line 3: this row runs on for more than 65536 bytes"),
+        "{message}"
+    );
+    // Under the default limit the whole file is read, and the unclosed quote is named.
+    let message = err(&path, &ReadOptions::default());
+    assert!(
+        message
+            .contains("open.csv: line 3, column 'b': field 2 opens a quote that is never closed"),
+        "{message}"
+    );
+    // A long row that does close reads under the default limit.
+    let long = format!("a,b\n1,\"{}\"\n2,y\n", "x".repeat(3 << 20));
+    let path = write(&dir, "long.csv", long.as_bytes());
+    match &read_all(&path, &ReadOptions::default()).unwrap()[1] {
+        ColumnChunk::Categorical(b) => {
+            assert_eq!((b[0].as_ref().unwrap().len(), b.len()), (3 << 20, 2))
+        }
+        other => panic!("{other:?}"),
+    }
+}
