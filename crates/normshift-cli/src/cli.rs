@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Walk through batch normalization of a list of numbers, step by step.
     #[command(
-        after_help = "Examples:\n  normshift explain                 # the seed's batch: 1 2 3 4 5\n  normshift explain 1500 1600 1700 1800 1900 --gamma 2 --beta 0.5\n  normshift explain -- -3 -1 4 --json"
+        after_help = "Examples:\n  normshift explain                 # the seed's batch: 1 2 3 4 5\n  normshift explain 1500 1600 1700 1800 1900 --gamma 2 --beta 0.5\n  normshift explain --json -- -3 -1 4"
     )]
     Explain(ExplainArgs),
     /// Run the built-in examples: the seed's batch and its house-size covariate shift.
@@ -149,8 +149,8 @@ pub struct DriftArgs {
     /// Bins (reference quantiles) for PSI and Jensen-Shannon.
     #[arg(long, default_value_t = 10)]
     pub bins: usize,
-    /// Sketch size for the current data when the reference is a profile.
-    #[arg(long, default_value_t = 200)]
+    /// Sketch size for the current data when the reference is a profile (8 to 1,000,000).
+    #[arg(long, default_value_t = 200, value_parser = sketch_k())]
     pub sketch_k: u32,
     /// Show every feature, not only the 20 most severe.
     #[arg(long)]
@@ -175,7 +175,7 @@ pub struct NormalizeArgs {
     /// The data file (CSV, Parquet, Arrow IPC); the output has the same format.
     pub data: PathBuf,
     /// Reference profile (from `normshift fit`) whose means and variances are used.
-    #[arg(long, required_unless_present = "adapt")]
+    #[arg(long, required_unless_present = "adapt", conflicts_with = "adapt")]
     pub profile: Option<PathBuf>,
     /// Use the data's own statistics instead (AdaBN: the seed's re-normalization of deployment data).
     #[arg(long)]
@@ -226,8 +226,9 @@ pub struct FitArgs {
     /// Where to write the profile (JSON).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Quantile-sketch size k: larger is more accurate (rank error ~1.3% at 200) and bigger.
-    #[arg(long, default_value_t = 200)]
+    /// Quantile-sketch size k, 8 to 1,000,000: larger is more accurate (rank error ~1.3% at
+    /// 200) and bigger.
+    #[arg(long, default_value_t = 200, value_parser = sketch_k())]
     pub sketch_k: u32,
     #[command(flatten)]
     pub read: ReadArgs,
@@ -264,4 +265,9 @@ pub struct ExplainArgs {
     pub values: Vec<f64>,
     #[command(flatten)]
     pub affine: AffineArgs,
+}
+
+/// `--sketch-k`: below 8 the sketch has no error bound; above a million it is no longer small.
+fn sketch_k() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(8..=1_000_000)
 }

@@ -67,14 +67,22 @@ impl Printer {
     pub fn error(&self, err: &anyhow::Error) {
         let mut msg = format!("error: {err}");
         for cause in err.chain().skip(1) {
-            let _ = write!(msg, "\n  caused by: {cause}");
+            // Errors that print their source already (`path: reason`) would say it twice.
+            let cause = cause.to_string();
+            if !msg.contains(&cause) {
+                let _ = write!(msg, "\n  caused by: {cause}");
+            }
         }
         eprintln!("{msg}");
     }
 }
 
-/// A number to 3 decimals, without the "-0.000" that rounding tiny negatives gives.
+/// A number to 3 decimals, without the "-0.000" that rounding tiny negatives gives; from
+/// 1e15 up in scientific notation (`1.500e308`), which a table column can hold.
 pub fn fixed3(value: f64) -> String {
+    if value.abs() >= 1e15 && value.is_finite() {
+        return format!("{value:.3e}");
+    }
     let s = format!("{value:.3}");
     if s == "-0.000" {
         "0.000".to_string()
@@ -95,5 +103,20 @@ pub fn verdict_color(text: &str, drift: bool, color: bool) -> String {
         (false, _) => text.to_string(),
         (true, true) => format!("\x1b[1;31m{text}\x1b[0m"),
         (true, false) => format!("\x1b[32m{text}\x1b[0m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed3;
+
+    #[test]
+    fn fixed3_keeps_table_columns_narrow() {
+        assert_eq!(fixed3(-2.71849), "-2.718");
+        assert_eq!(fixed3(-0.0001), "0.000");
+        assert_eq!(fixed3(999_999_999_999_999.0), "999999999999999.000");
+        assert_eq!(fixed3(1.5e308), "1.500e308");
+        assert_eq!(fixed3(-2e15), "-2.000e15");
+        assert_eq!(fixed3(f64::INFINITY), "inf");
     }
 }

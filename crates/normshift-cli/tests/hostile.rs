@@ -280,3 +280,132 @@ fn a_header_only_file_fits_to_an_empty_profile_but_cannot_be_compared() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_quote_never_closed_is_an_error_at_its_line_not_a_shorter_file() {
+    // Before, the csv reader ended the field at the end of the file: 51 rows, exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("a,b\n");
+    for i in 1..=99 {
+        if i == 51 {
+            text.push_str("51,\"52\n");
+        } else {
+            text.push_str(&format!("{i},{}\n", i + 1));
+        }
+    }
+    let data = write(dir.path(), "quote.csv", &text);
+    let out = dir.path().join("out.json");
+    for args in [
+        vec!["fit", data.to_str().unwrap(), "-o", out.to_str().unwrap()],
+        vec!["drift", data.to_str().unwrap(), data.to_str().unwrap()],
+        vec![
+            "normalize",
+            data.to_str().unwrap(),
+            "--adapt",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let o = normshift(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains(
+                "quote.csv: line 52, column 'b': field 2 opens a quote that is never closed"
+            ),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!out.exists());
+    // Quoted fields that close, line breaks inside them included, still read.
+    let good = write(dir.path(), "good.csv", "a,b\n1,\"2\"\n3,\"4\n\"\n5,6");
+    let o = normshift(&[
+        "fit",
+        good.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--categorical",
+        "b",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn sketch_k_below_8_is_refused() {
+    let o = normshift(&["fit", "x.csv", "-o", "x.json", "--sketch-k", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--sketch-k"), "{}", stderr(&o));
+    let o = normshift(&["drift", "a.json", "b.csv", "--sketch-k", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--sketch-k"), "{}", stderr(&o));
+}
+
+#[test]
+fn normalize_refuses_what_it_cannot_normalize() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.csv");
+    // A column numeric in the profile but words in the data.
+    let numbers = write(dir.path(), "numbers.csv", "a,b\n1,2\n2,4\n3,6\n");
+    let words = write(dir.path(), "words.csv", "a,b\n1,2\n2,x\n3,6\n");
+    let profile = dir.path().join("p.json");
+    let o = normshift(&[
+        "fit",
+        numbers.to_str().unwrap(),
+        "-o",
+        profile.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = normshift(&[
+        "normalize",
+        words.to_str().unwrap(),
+        "--profile",
+        profile.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("words.csv: column 'b' is numeric in the profile"),
+        "{}",
+        stderr(&o)
+    );
+    // Values whose mean and variance overflow f64.
+    let huge = write(dir.path(), "huge.csv", "a\n1e308\n-1e308\n1.5e308\n1\n");
+    let o = normshift(&[
+        "normalize",
+        huge.to_str().unwrap(),
+        "--adapt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("column 'a' has mean"), "{}", stderr(&o));
+    // A hand-edited profile with a negative m2.
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["columns"][0]["moments"]["m2"] = serde_json::json!(-3.0);
+    let edited = write(dir.path(), "edited.json", &v.to_string());
+    let o = normshift(&[
+        "normalize",
+        numbers.to_str().unwrap(),
+        "--profile",
+        edited.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be negative"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // --adapt and --profile together: one set of statistics or the other, not a silent pick.
+    let o = normshift(&[
+        "normalize",
+        numbers.to_str().unwrap(),
+        "--adapt",
+        "--profile",
+        profile.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}

@@ -95,6 +95,17 @@ pub enum Error {
         /// The column.
         column: String,
     },
+    /// A column's statistics cannot normalize anything: a mean or variance that overflowed
+    /// `f64` (values near its limit), or a negative variance.
+    #[error("column '{column}' has mean {mean} and variance {variance}: normalizing needs a finite mean and a finite variance of at least 0 (values near f64's limit overflow them; rescale the column)")]
+    UnusableStatistics {
+        /// The column.
+        column: String,
+        /// Its mean.
+        mean: f64,
+        /// Its population variance.
+        variance: f64,
+    },
     /// No values were given.
     #[error("no values given: batch normalization needs at least one value")]
     NoValues,

@@ -405,7 +405,21 @@ impl Profile {
             Some(v) => return Err(format!("profile version {v} is not supported (this normshift reads version {PROFILE_VERSION})")),
             None => return Err("not a normshift profile (no \"normshift_profile\" version field)".into()),
         }
-        serde_json::from_value(value).map_err(|e| format!("malformed profile: {e}"))
+        let profile: Profile =
+            serde_json::from_value(value).map_err(|e| format!("malformed profile: {e}"))?;
+        // What serde cannot see: values no data could produce (a hand-edited profile).
+        for column in &profile.columns {
+            if let ColumnSummary::Numeric(s) = &column.summary {
+                if s.moments.m2 < 0.0 {
+                    return Err(format!(
+                        "column '{}': m2 (the sum of squared deviations) is {}, but it cannot \
+                         be negative",
+                        column.name, s.moments.m2
+                    ));
+                }
+            }
+        }
+        Ok(profile)
     }
 
     /// The profile as pretty JSON.

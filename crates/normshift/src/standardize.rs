@@ -32,7 +32,8 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Statistics of every numeric column of `profile` named in `columns` (all numeric columns
-    /// when `columns` is `None`). Refuses columns without finite values.
+    /// when `columns` is `None`). Refuses columns without finite values, and statistics that
+    /// cannot normalize (a mean or variance that is not finite, a negative variance).
     pub fn from_profile(
         profile: &Profile,
         columns: Option<&[String]>,
@@ -52,10 +53,18 @@ impl Standardizer {
                         column: column.name.clone(),
                     });
                 }
+                let (mean, variance) = (s.moments.mean, s.moments.variance());
+                if !(mean.is_finite() && variance.is_finite() && variance >= 0.0) {
+                    return Err(Error::UnusableStatistics {
+                        column: column.name.clone(),
+                        mean,
+                        variance,
+                    });
+                }
                 out.push(ColumnStatistics {
                     name: column.name.clone(),
-                    mean: s.moments.mean,
-                    variance: s.moments.variance(),
+                    mean,
+                    variance,
                 });
             }
         }

@@ -189,7 +189,7 @@ impl Report for Demo {
             )?;
         }
         writeln!(out, "   After the oil crises cars got lighter and more economical, and more of them came from Japan.")?;
-        writeln!(out, "   Try: normshift drift examples/data/auto-mpg-1970-1976.csv examples/data/auto-mpg-1977-1982.csv")?;
+        writeln!(out, "   Try: normshift drift examples/data/auto-mpg-1970-1976.csv examples/data/auto-mpg-1977-1982.csv --exclude model_year")?;
         self.human_training(out)
     }
 }

@@ -90,6 +90,13 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         normshift_io::check_not_input(html, &[&args.reference, &args.current])?;
     }
     let read = read_options(&args.read)?;
+    if is_profile(&args.current) {
+        anyhow::bail!(
+            "{}: the current side must be a data file (CSV, TSV, Parquet or Arrow); a profile \
+             can only be the reference",
+            args.current.display()
+        );
+    }
     let exact = !is_profile(&args.reference);
     let bar = printer.progress("reading");
     let read_data = |path: &Path| -> anyhow::Result<normshift::drift::Side> {

@@ -45,6 +45,21 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         )?
     };
     let mut reader = normshift_io::open(&args.data, &options)?;
+    // A column the profile holds as numbers but this file reads as categories would pass
+    // through unchanged: refuse it rather than report it normalized.
+    for info in reader.columns() {
+        let numeric_in_profile = profile
+            .column(&info.name)
+            .is_some_and(|c| matches!(c.summary, normshift::profile::ColumnSummary::Numeric(_)));
+        if numeric_in_profile && info.kind != normshift_io::ColumnKind::Numeric {
+            anyhow::bail!(
+                "{}: column '{}' is numeric in the profile, but its first rows here are not all \
+                 numbers, so it is read as categories and cannot be normalized",
+                args.data.display(),
+                info.name
+            );
+        }
+    }
     let names: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
     let standardizer = Standardizer::from_profile(
         &profile,
@@ -52,7 +67,18 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         args.affine.eps,
         args.affine.gamma,
         args.affine.beta,
-    )?;
+    )
+    .map_err(|e| match e {
+        // A column's statistics: name the file they came from.
+        normshift::Error::NoStatistics { .. } | normshift::Error::UnusableStatistics { .. } => {
+            let source = match &args.profile {
+                Some(profile) if !args.adapt => profile,
+                _ => &args.data,
+            };
+            anyhow::anyhow!("{}: {e}", source.display())
+        }
+        other => other.into(),
+    })?;
     if standardizer.columns.is_empty() {
         anyhow::bail!(
             "{}: none of its numeric columns is in the profile",
