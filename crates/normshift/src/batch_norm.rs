@@ -518,9 +518,10 @@ impl BatchNorm {
             && self.running.is_some()
             && !recalibrating;
         let n = dims.per_channel();
-        // PyTorch refuses one value per channel in training mode only; in evaluation mode
-        // without running statistics it normalizes a single value to beta. We follow it.
-        if n == 1 && (self.mode.batch_statistics || update || recalibrating) {
+        // PyTorch refuses one value per channel whenever it normalizes with batch statistics
+        // (training mode, and evaluation mode without running statistics); updating running
+        // statistics from one value is refused too (its unbiased variance is undefined).
+        if n == 1 && (use_batch || update) {
             return Err(Error::SingleValuePerChannel {
                 shape: shape.to_vec(),
             });

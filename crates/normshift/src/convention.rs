@@ -124,9 +124,19 @@ pub fn from_framework(
     num_features: usize,
     settings: &FrameworkSettings,
 ) -> Result<BatchNormConfig> {
-    let momentum = match settings.momentum {
-        Some(m) if settings.framework.momentum_weighs_old_value() => Some(1.0 - m),
-        other => other,
+    let momentum = match (
+        settings.momentum,
+        settings.framework.momentum_weighs_old_value(),
+    ) {
+        (Some(m), true) => Some(1.0 - m),
+        (Some(m), false) => Some(m),
+        (None, false) => None,
+        // As in `to_framework`: only PyTorch has a cumulative average.
+        (None, true) => {
+            return Err(Error::NotConfigured(
+                "momentum = None (cumulative average) has no equivalent outside PyTorch",
+            ))
+        }
     };
     let config = BatchNormConfig::new(num_features)
         .eps(settings.eps)

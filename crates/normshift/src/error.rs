@@ -38,7 +38,7 @@ pub enum Error {
     #[error(
         "expected more than 1 value per channel when normalizing with or updating from batch statistics, \
          got 1 (shape {shape:?}): the variance of one value is 0 and its unbiased estimate undefined; \
-         use a larger batch or evaluation mode"
+         use a larger batch, or evaluation mode with running statistics"
     )]
     SingleValuePerChannel {
         /// The input's shape.

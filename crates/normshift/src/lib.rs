@@ -1,7 +1,7 @@
 //! normshift: batch normalization with PyTorch's semantics, and covariate shift.
 //!
 //! - [`BatchNorm`]: a layer for any layout (channels-first or channels-last, rank ≥ 2) and
-//!   `f32`/`f64` data: training mode (batch statistics, running statistics updated),
+//!   `f32`, `f64`, `f16` or `bf16` data: training mode (batch statistics, running statistics updated),
 //!   evaluation mode (running statistics), backward pass; separate switches for
 //!   *normalize with batch statistics*, *update running statistics* and *freeze*.
 //! - [`convention`]: translating settings to and from Keras, Flax and ONNX.

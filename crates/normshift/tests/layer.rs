@@ -546,3 +546,37 @@ fn recalibration_errors_leave_the_running_statistics_alone() {
         Err(Error::Recalibration(_))
     ));
 }
+
+#[test]
+fn one_value_per_channel_is_refused_whenever_batch_statistics_normalize() {
+    // PyTorch: `BatchNorm1d(2, track_running_stats=False).eval()(torch.ones(1, 2))` raises
+    // "Expected more than 1 value per channel when training": without running statistics
+    // evaluation normalizes with batch statistics too.
+    let mut untracked = BatchNorm::new(BatchNormConfig::new(2).track_running_stats(false)).unwrap();
+    untracked.eval();
+    assert!(matches!(
+        untracked.forward(&[1.0f64, 2.0], &[1, 2], CF),
+        Err(Error::SingleValuePerChannel { .. })
+    ));
+    // Two values per channel are fine there.
+    let y = untracked
+        .forward(&[1.0f64, 2.0, 3.0, 6.0], &[2, 2], CF)
+        .unwrap()
+        .y;
+    assert_eq!(round3(&y), [-1.0, -1.0, 1.0, 1.0]);
+}
+
+#[test]
+fn a_cumulative_average_does_not_translate_from_other_frameworks() {
+    for framework in [Framework::Keras, Framework::Flax, Framework::Onnx] {
+        let mut settings = framework.defaults();
+        settings.momentum = None;
+        assert!(
+            matches!(from_framework(2, &settings), Err(Error::NotConfigured(_))),
+            "{framework:?}"
+        );
+    }
+    let mut pytorch = Framework::PyTorch.defaults();
+    pytorch.momentum = None;
+    assert_eq!(from_framework(2, &pytorch).unwrap().momentum, None);
+}
