@@ -219,6 +219,19 @@ impl Report for Drift {
             r.settings.min_total_variation,
             r.settings.min_rate_change * 100.0
         )?;
+        // The largest sketch error among the KS tests: shifts below it cannot be seen.
+        let sketch_error = r
+            .features
+            .iter()
+            .flat_map(|f| &f.tests)
+            .filter_map(|t| t.statistic_error)
+            .fold(0.0, f64::max);
+        if sketch_error > 0.0 {
+            writeln!(
+                out,
+                "  sketch tests: D is known to ±{sketch_error:.3} and p allows for it, so a shift with D below that cannot be seen; compare two data files for exact tests\n"
+            )?;
+        }
         for (what, names) in [
             ("only in the reference", &r.schema.only_in_reference),
             ("only in the current data", &r.schema.only_in_current),
