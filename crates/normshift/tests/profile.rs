@@ -242,3 +242,32 @@ fn categories_beyond_the_limit_are_pooled_so_memory_stays_bounded() {
         labels.len() as u64
     );
 }
+
+#[test]
+fn moments_keep_their_precision_under_a_huge_common_offset() {
+    // 1e12 + N(0, 1) in many blocks: merging blocks by their absolute means (about 1e12, with
+    // rounding near 1e-4) cost 1.2e-6 of the variance; around the column's first value the
+    // blocks merge small means. Reference: the same f64 values with the offset removed exactly
+    // (1e12 and the noise both sit on the grid of 2^-13, so x - 1e12 is exact).
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let values: Vec<f64> = (0..300_000)
+        .map(|_| {
+            let noise: f64 = rng.gen_range(-1.7..1.7);
+            1e12 + noise
+        })
+        .collect();
+    let mut b = ColumnBuilder::numeric("x", 200);
+    for batch in values.chunks(65_536) {
+        b.add_numeric(batch, None).unwrap();
+    }
+    let ColumnSummary::Numeric(s) = b.finish().summary else {
+        panic!("numeric");
+    };
+    let deviations: Vec<f64> = values.iter().map(|v| v - 1e12).collect();
+    let n = deviations.len() as f64;
+    let mean = deviations.iter().sum::<f64>() / n;
+    let var = deviations.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n;
+    let rel = (s.moments.variance() - var).abs() / var;
+    assert!(rel < 1e-10, "relative variance error {rel:e}");
+    assert!((s.moments.mean - (1e12 + mean)).abs() <= 2.0 * f64::EPSILON * 1e12);
+}
