@@ -1,6 +1,7 @@
 //! Turning command-line read options into library readers and writing outputs safely.
 
 use crate::cli::{FormatArg, ReadArgs};
+use crate::printer::Printer;
 use anyhow::Context;
 use normshift::profile::Profile;
 use normshift_io::{AtomicFile, Format, ReadOptions};
@@ -58,4 +59,23 @@ pub fn finish_output(mut out: AtomicFile, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot write", path.display()))?;
     out.commit()?;
     Ok(())
+}
+
+/// Opens a data file, saying on stderr which columns it leaves out for their type (a date
+/// column missing from a drift report without a word would look like a column without drift).
+pub fn open_data(
+    path: &Path,
+    options: &ReadOptions,
+    printer: &Printer,
+) -> anyhow::Result<normshift_io::Reader> {
+    let reader = normshift_io::open(path, options)?;
+    if !reader.skipped().is_empty() {
+        printer.note(&format!(
+            "note: {}: left out {} column(s) of a type normshift cannot compare (dates, times, lists, binary…): {}",
+            path.display(),
+            reader.skipped().len(),
+            reader.skipped().join(", ")
+        ));
+    }
+    Ok(reader)
 }

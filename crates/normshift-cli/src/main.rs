@@ -1,7 +1,8 @@
 //! The `normshift` binary: parse arguments, run a command, print, exit.
 //!
 //! Exit codes, the same for every command: 0 success (for `drift`: no drift), 1 drift found,
-//! 2 error (bad arguments, unreadable data, an internal error), 130 interrupted (SIGINT).
+//! 2 error (bad arguments, unreadable data, an internal error), 130 interrupted (SIGINT, and
+//! also SIGTERM or SIGHUP: a job killed by its scheduler must not leave partial outputs).
 
 mod cli;
 mod commands;
@@ -42,8 +43,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// On SIGINT (Ctrl-C): remove every temporary output file, so no partial output is left, and
-/// exit with 130.
+/// On SIGINT (Ctrl-C), SIGTERM or SIGHUP: remove every temporary output file, so no partial
+/// output is left, and exit with 130 (the handler cannot tell the signals apart).
 fn install_interrupt_handler() {
     let installed = ctrlc::set_handler(|| {
         match normshift_io::remove_partial_outputs() {

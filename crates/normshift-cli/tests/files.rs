@@ -396,3 +396,35 @@ fn drift_html_report_is_written_and_never_over_an_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("refusing to write"), "{}", stderr(&o));
 }
+
+#[test]
+fn normalize_writes_the_input_delimiter() {
+    // A .tsv came out comma-separated, which then read back as one column.
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = write(dir.path(), "m.tsv", "a\tb\n1\tx\n3\ty\n");
+    let out = dir.path().join("n.tsv");
+    let o = normshift(&[
+        "normalize",
+        tsv.to_str().unwrap(),
+        "--adapt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("a\tb\n"), "{text}");
+    assert!(text.contains("\tx\n") && text.contains("\ty\n"), "{text}");
+    let semi = write(dir.path(), "m.csv", "a;b\n1;x\n3;y\n");
+    let out = dir.path().join("n.csv");
+    let o = normshift(&[
+        "normalize",
+        semi.to_str().unwrap(),
+        "--adapt",
+        "--delimiter",
+        ";",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out).unwrap().starts_with("a;b\n"));
+}

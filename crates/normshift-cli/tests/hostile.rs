@@ -203,6 +203,16 @@ fn a_profile_with_overflowing_moments_is_written_and_read_back() {
 #[cfg(target_os = "linux")]
 #[test]
 fn an_interrupted_fit_leaves_no_output_and_exits_130() {
+    interrupt_fit("INT");
+}
+
+#[test]
+fn a_terminated_fit_leaves_no_output_either() {
+    // A scheduler stopping a job sends SIGTERM; before, it left the .partial file behind.
+    interrupt_fit("TERM");
+}
+
+fn interrupt_fit(signal: &str) {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("stream.csv");
@@ -238,7 +248,12 @@ fn an_interrupted_fit_leaves_no_output_and_exits_130() {
     }
     // The shell's own `kill`, so the test needs no procps.
     let killed = Command::new("sh")
-        .args(["-c", "kill -INT \"$1\"", "sh", &child.id().to_string()])
+        .args([
+            "-c",
+            &format!("kill -{signal} \"$1\""),
+            "sh",
+            &child.id().to_string(),
+        ])
         .status()
         .unwrap();
     assert!(killed.success());

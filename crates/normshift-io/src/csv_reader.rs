@@ -112,6 +112,10 @@ impl CsvBatches {
         Ok(this)
     }
 
+    pub(crate) fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
     pub(crate) fn header(&self) -> &[String] {
         &self.header
     }

@@ -2,7 +2,7 @@ use crate::arrow_columns::{arrow_kind, convert_column};
 use crate::csv_reader::CsvBatches;
 use crate::{Error, Result};
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -149,6 +149,7 @@ pub struct Reader {
     bytes: u64,
     inner: Inner,
     next_row: u64,
+    skipped: Vec<String>,
 }
 
 enum Inner {
@@ -163,7 +164,8 @@ enum Inner {
         )>,
     },
     Ipc {
-        reader: Box<arrow_ipc::reader::FileReader<File>>,
+        /// The batches of an IPC file, or of an IPC stream.
+        reader: Box<dyn Iterator<Item = std::result::Result<RecordBatch, ArrowError>> + Send>,
         index: usize,
     },
     Done,
@@ -226,24 +228,42 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             (header, kinds, inner)
         }
         Format::ArrowIpc => {
-            let reader = arrow_ipc::reader::FileReader::try_new(file, None)
-                .map_err(|e| columnar(format!("not a readable Arrow IPC file: {e}")))?;
-            let (header, kinds) = schema_columns(&reader.schema());
-            (
-                header,
-                kinds,
-                Inner::Ipc {
-                    reader: Box::new(reader),
-                    index: 0,
-                },
-            )
+            // The IPC file format (a footer indexes the batches) or, failing that, the
+            // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).
+            let (schema, reader): (SchemaRef, Box<dyn Iterator<Item = _> + Send>) =
+                match arrow_ipc::reader::FileReader::try_new(
+                    file.try_clone().map_err(|e| Error::io(path, e))?,
+                    None,
+                ) {
+                    Ok(reader) => (reader.schema(), Box::new(reader)),
+                    Err(file_error) => {
+                        let mut file = file;
+                        let stream = std::io::Seek::rewind(&mut file)
+                            .map_err(|e| Error::io(path, e))
+                            .and_then(|()| {
+                                arrow_ipc::reader::StreamReader::try_new(
+                                    std::io::BufReader::new(file),
+                                    None,
+                                )
+                                .map_err(|_| {
+                                    columnar(format!(
+                                        "not a readable Arrow IPC file or stream: {file_error}"
+                                    ))
+                                })
+                            })?;
+                        (stream.schema(), Box::new(stream))
+                    }
+                };
+            let (header, kinds) = schema_columns(&schema);
+            (header, kinds, Inner::Ipc { reader, index: 0 })
         }
     };
-    let columns = select_columns(path, &header, &kinds, options)?;
+    let (columns, skipped) = select_columns(path, &header, &kinds, options)?;
     Ok(Reader {
         path: path.to_path_buf(),
         format,
         columns,
+        skipped,
         header,
         bytes,
         inner,
@@ -260,12 +280,13 @@ fn schema_columns(schema: &SchemaRef) -> (Vec<String>, Vec<Option<ColumnKind>>) 
 }
 
 /// Applies `columns`, `exclude` and `categorical`; refuses duplicates and unknown names.
+/// Returns the columns to read and the names of those left out for their type.
 fn select_columns(
     path: &Path,
     header: &[String],
     kinds: &[Option<ColumnKind>],
     options: &ReadOptions,
-) -> Result<Vec<ColumnInfo>> {
+) -> Result<(Vec<ColumnInfo>, Vec<String>)> {
     if header.is_empty() {
         return Err(Error::schema(path, "the file has no columns"));
     }
@@ -279,6 +300,15 @@ fn select_columns(
         }
     }
     let find = |name: &str| header.iter().position(|h| h == name);
+    let mut asked = std::collections::HashSet::new();
+    for name in options.columns.iter().flatten() {
+        if !asked.insert(name.as_str()) {
+            return Err(Error::schema(
+                path,
+                format!("column '{name}' is named more than once in --columns"),
+            ));
+        }
+    }
     for name in options
         .columns
         .iter()
@@ -298,6 +328,7 @@ fn select_columns(
         None => (0..header.len()).collect(),
     };
     let mut columns = Vec::new();
+    let mut skipped = Vec::new();
     for index in wanted {
         let name = &header[index];
         if options.exclude.contains(name) {
@@ -314,7 +345,7 @@ fn select_columns(
             None if options.columns.is_some() => {
                 return Err(Error::schema(path, format!("column '{name}' has a type normshift cannot compare (only numbers, strings, booleans)")))
             }
-            None => {}
+            None => skipped.push(name.clone()),
         }
     }
     if columns.is_empty() {
@@ -323,7 +354,7 @@ fn select_columns(
             "no numeric or categorical columns selected",
         ));
     }
-    Ok(columns)
+    Ok((columns, skipped))
 }
 
 impl Reader {
@@ -340,6 +371,20 @@ impl Reader {
     /// The selected columns.
     pub fn columns(&self) -> &[ColumnInfo] {
         &self.columns
+    }
+
+    /// Columns left out because normshift cannot compare their type (dates, times, lists,
+    /// structs, binary…); naming one in `columns` is an error instead.
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
+    }
+
+    /// The field delimiter of a CSV file (`None` for Parquet and Arrow).
+    pub fn delimiter(&self) -> Option<u8> {
+        match &self.inner {
+            Inner::Csv(csv) => Some(csv.delimiter()),
+            _ => None,
+        }
     }
 
     /// Every column name of the file, selected or not, in file order.

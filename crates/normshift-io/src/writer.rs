@@ -29,6 +29,7 @@ pub struct BatchWriter {
     atomic: AtomicFile,
     format: Format,
     header: Vec<String>,
+    delimiter: u8,
     sink: Sink,
 }
 
@@ -39,8 +40,16 @@ impl BatchWriter {
             atomic: AtomicFile::create(path)?,
             format,
             header: header.to_vec(),
+            delimiter: b',',
             sink: Sink::Pending,
         })
+    }
+
+    /// The CSV field delimiter to write (default `,`): the input's, so that a `.tsv` or a
+    /// `;`-separated file stays one.
+    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
+        self.delimiter = delimiter;
+        self
     }
 
     fn error(&self, message: String) -> Error {
@@ -58,7 +67,9 @@ impl BatchWriter {
             .file()
             .try_clone()
             .map_err(|e| Error::io(self.atomic.path(), e))?;
-        let mut w = csv::Writer::from_writer(file);
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(self.delimiter)
+            .from_writer(file);
         w.write_record(&self.header)
             .map_err(|e| self.error(e.to_string()))?;
         Ok(w)

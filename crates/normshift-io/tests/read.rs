@@ -340,3 +340,103 @@ fn a_row_longer_than_the_limit_stops_reading_with_its_line() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn compressed_arrow_files_and_streams_read_like_plain_ones() {
+    use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
+    use arrow_ipc::CompressionType;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = read_all(
+        &{
+            let path = dir.path().join("plain.arrow");
+            let mut w = FileWriter::try_new(
+                std::fs::File::create(&path).unwrap(),
+                &sample_batch().schema(),
+            )
+            .unwrap();
+            w.write(&sample_batch()).unwrap();
+            w.finish().unwrap();
+            path
+        },
+        &ReadOptions::default(),
+    )
+    .unwrap();
+    // What pyarrow writes by default (`write_feather`: LZ4), zstd, and the stream format
+    // (`pyarrow.ipc.new_stream`); each used to be refused.
+    for compression in [
+        Some(CompressionType::LZ4_FRAME),
+        Some(CompressionType::ZSTD),
+        None,
+    ] {
+        let options = IpcWriteOptions::default()
+            .try_with_compression(compression)
+            .unwrap();
+        let file = dir.path().join(format!("{compression:?}.feather"));
+        let mut w = FileWriter::try_new_with_options(
+            std::fs::File::create(&file).unwrap(),
+            &sample_batch().schema(),
+            options.clone(),
+        )
+        .unwrap();
+        w.write(&sample_batch()).unwrap();
+        w.finish().unwrap();
+        // Debug text, as NaN != NaN.
+        assert_eq!(
+            format!("{:?}", read_all(&file, &ReadOptions::default()).unwrap()),
+            format!("{plain:?}"),
+            "{compression:?} file"
+        );
+        let stream = dir.path().join(format!("{compression:?}-stream.arrow"));
+        let mut w = StreamWriter::try_new_with_options(
+            std::fs::File::create(&stream).unwrap(),
+            &sample_batch().schema(),
+            options,
+        )
+        .unwrap();
+        w.write(&sample_batch()).unwrap();
+        w.write(&sample_batch()).unwrap();
+        w.finish().unwrap();
+        let twice = read_all(&stream, &ReadOptions::default()).unwrap();
+        match (&twice[1], &plain[1]) {
+            (ColumnChunk::Numeric { values: a, .. }, ColumnChunk::Numeric { values: b, .. }) => {
+                assert_eq!(a.len(), 2 * b.len(), "{compression:?} stream");
+                assert_eq!(&a[..b.len()], &b[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Neither a file nor a stream: one error that says so.
+    let junk = write(&dir, "junk.arrow", b"ARROW1 but not really");
+    assert!(err(&junk, &ReadOptions::default()).contains("not a readable Arrow IPC file or stream"));
+}
+
+#[test]
+fn columns_of_other_types_are_left_out_and_listed() {
+    use arrow_array::Date32Array;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dates.arrow");
+    let x: ArrayRef = Arc::new(Float64Array::from(vec![1.0, 2.0]));
+    let when: ArrayRef = Arc::new(Date32Array::from(vec![18_000, 19_000]));
+    let batch = RecordBatch::try_from_iter([("x", x), ("when", when)]).unwrap();
+    let mut w = arrow_ipc::writer::FileWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        &batch.schema(),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    let reader = open(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.columns().len(), 1);
+    assert_eq!(reader.skipped(), ["when"]);
+    // Named, it is an error; named twice, too.
+    let named = ReadOptions {
+        columns: Some(vec!["when".into()]),
+        ..ReadOptions::default()
+    };
+    assert!(err(&path, &named).contains("column 'when' has a type normshift cannot compare"));
+    let twice = ReadOptions {
+        columns: Some(vec!["x".into(), "x".into()]),
+        ..ReadOptions::default()
+    };
+    assert!(err(&path, &twice).contains("column 'x' is named more than once in --columns"));
+}

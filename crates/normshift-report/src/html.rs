@@ -128,10 +128,18 @@ fn feature_row(out: &mut String, f: &FeatureDrift) {
     out.push_str("</tr>");
 }
 
+/// A fragment id for a feature, distinct for distinct names (`a b`, `a_b` and `a-b` once all
+/// became `a_b`): ASCII letters and digits stay, every other byte becomes `_` and two hex digits.
 fn anchor(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+    let mut id = String::with_capacity(name.len());
+    for &b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            id.push(char::from(b));
+        } else {
+            let _ = write!(id, "_{b:02x}");
+        }
+    }
+    id
 }
 
 fn feature_detail(out: &mut String, f: &FeatureDrift) {
@@ -372,4 +380,20 @@ pub fn drift_html(report: &DriftReport) -> String {
     );
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anchor;
+
+    #[test]
+    fn anchors_differ_when_names_differ() {
+        let names = ["a b", "a_b", "a-b", "ab", "a__b", "é", "<x>", ""];
+        let ids: std::collections::HashSet<String> = names.iter().map(|n| anchor(n)).collect();
+        assert_eq!(ids.len(), names.len(), "{ids:?}");
+        assert_eq!(anchor("a b"), "a_20b");
+        assert!(ids
+            .iter()
+            .all(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')));
+    }
 }

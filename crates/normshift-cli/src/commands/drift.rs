@@ -100,7 +100,7 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let exact = !is_profile(&args.reference);
     let bar = printer.progress("reading");
     let read_data = |path: &Path| -> anyhow::Result<normshift::drift::Side> {
-        let mut reader = normshift_io::open(path, &read)?;
+        let mut reader = crate::input::open_data(path, &read, printer)?;
         let mut seen = 0;
         let side = normshift_io::read_side(&mut reader, exact, args.sketch_k, &mut |rows| {
             bar.inc(rows - seen);

@@ -66,7 +66,7 @@ pub fn summarize(profile: &Profile, output: &str) -> FitReport {
 pub fn run(args: FitArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let options = read_options(&args.read)?;
     let out = start_output(&args.output, &[&args.data])?;
-    let mut reader = normshift_io::open(&args.data, &options)?;
+    let mut reader = crate::input::open_data(&args.data, &options, printer)?;
     let bar = printer.progress("fitting");
     let profile = normshift_io::fit_profile(&mut reader, args.sketch_k, &mut |rows| {
         bar.set_position(rows)

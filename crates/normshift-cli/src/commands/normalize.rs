@@ -44,7 +44,7 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
                 .expect("clap requires --profile without --adapt"),
         )?
     };
-    let mut reader = normshift_io::open(&args.data, &options)?;
+    let mut reader = crate::input::open_data(&args.data, &options, printer)?;
     // A column the profile holds as numbers but this file reads as categories would pass
     // through unchanged: refuse it rather than report it normalized.
     for info in reader.columns() {
@@ -53,8 +53,9 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             .is_some_and(|c| matches!(c.summary, normshift::profile::ColumnSummary::Numeric(_)));
         if numeric_in_profile && info.kind != normshift_io::ColumnKind::Numeric {
             anyhow::bail!(
-                "{}: column '{}' is numeric in the profile, but its first rows here are not all \
-                 numbers, so it is read as categories and cannot be normalized",
+                "{}: column '{}' is numeric in the profile, but is read as categories here \
+                 (named in --categorical, or its first rows are not all numbers), so it cannot be \
+                 normalized",
                 args.data.display(),
                 info.name
             );
@@ -86,7 +87,8 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut writer = BatchWriter::create(&args.output, input_format, reader.header())?;
+    let mut writer = BatchWriter::create(&args.output, input_format, reader.header())?
+        .with_delimiter(reader.delimiter().unwrap_or(b','));
     let columns = reader.columns().to_vec();
     let bar = printer.progress("normalizing");
     let mut rows = 0u64;
