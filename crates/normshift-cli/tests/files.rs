@@ -398,7 +398,7 @@ fn drift_html_report_is_written_and_never_over_an_input() {
 }
 
 #[test]
-fn normalize_writes_the_input_delimiter() {
+fn normalize_writes_csv_as_the_input_is_written() {
     // A .tsv came out comma-separated, which then read back as one column.
     let dir = tempfile::tempdir().unwrap();
     let tsv = write(dir.path(), "m.tsv", "a\tb\n1\tx\n3\ty\n");
@@ -427,4 +427,19 @@ fn normalize_writes_the_input_delimiter() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&out).unwrap().starts_with("a;b\n"));
+    // A spreadsheet export from Windows: byte-order mark and CRLF line ends stay.
+    let windows = write(dir.path(), "w.csv", "\u{feff}a,b\r\n1,x\r\n3,y\r\n");
+    let out = dir.path().join("nw.csv");
+    let o = normshift(&[
+        "normalize",
+        windows.to_str().unwrap(),
+        "--adapt",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("\u{feff}a,b\r\n"), "{text:?}");
+    assert_eq!(text.matches("\r\n").count(), 3, "{text:?}");
+    assert_eq!(text.matches('\n').count(), 3, "{text:?}");
 }

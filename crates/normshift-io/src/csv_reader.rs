@@ -112,8 +112,20 @@ impl CsvBatches {
         Ok(this)
     }
 
-    pub(crate) fn delimiter(&self) -> u8 {
-        self.delimiter
+    pub(crate) fn style(&self) -> crate::CsvStyle {
+        // The first bytes say it: a byte-order mark, and how the header line ends. A file
+        // that cannot be read again keeps the defaults (reading it already succeeded).
+        let mut head = Vec::with_capacity(1 << 16);
+        let _ = File::open(&self.path).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
+        let crlf = head
+            .iter()
+            .position(|&b| b == b'\n')
+            .is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+        crate::CsvStyle {
+            delimiter: self.delimiter,
+            crlf,
+            bom: head.starts_with(b"\xEF\xBB\xBF"),
+        }
     }
 
     pub(crate) fn header(&self) -> &[String] {

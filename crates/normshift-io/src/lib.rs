@@ -30,7 +30,7 @@ pub use error::{Error, Result};
 pub use fit::{fit_profile, read_side, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
-    capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, Format, RawBatch,
-    ReadOptions, Reader, MAX_BATCH_CELLS,
+    capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, CsvStyle, Format,
+    RawBatch, ReadOptions, Reader, MAX_BATCH_CELLS,
 };
 pub use writer::{BatchWriter, Replacement};

@@ -83,6 +83,27 @@ impl Default for ReadOptions {
     }
 }
 
+/// How a CSV file is written: what [`BatchWriter`](crate::BatchWriter) repeats in an output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// Field delimiter.
+    pub delimiter: u8,
+    /// Lines end in `\r\n` (judged by the header line).
+    pub crlf: bool,
+    /// The file starts with a UTF-8 byte-order mark.
+    pub bom: bool,
+}
+
+impl Default for CsvStyle {
+    fn default() -> Self {
+        Self {
+            delimiter: b',',
+            crlf: false,
+            bom: false,
+        }
+    }
+}
+
 /// Whether a column is treated as numbers or as categories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ColumnKind {
@@ -379,10 +400,10 @@ impl Reader {
         &self.skipped
     }
 
-    /// The field delimiter of a CSV file (`None` for Parquet and Arrow).
-    pub fn delimiter(&self) -> Option<u8> {
+    /// How a CSV file is written (`None` for Parquet and Arrow), so an output can match it.
+    pub fn csv_style(&self) -> Option<CsvStyle> {
         match &self.inner {
-            Inner::Csv(csv) => Some(csv.delimiter()),
+            Inner::Csv(csv) => Some(csv.style()),
             _ => None,
         }
     }

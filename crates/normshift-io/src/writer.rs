@@ -29,7 +29,7 @@ pub struct BatchWriter {
     atomic: AtomicFile,
     format: Format,
     header: Vec<String>,
-    delimiter: u8,
+    csv_style: crate::CsvStyle,
     sink: Sink,
 }
 
@@ -40,15 +40,16 @@ impl BatchWriter {
             atomic: AtomicFile::create(path)?,
             format,
             header: header.to_vec(),
-            delimiter: b',',
+            csv_style: crate::CsvStyle::default(),
             sink: Sink::Pending,
         })
     }
 
-    /// The CSV field delimiter to write (default `,`): the input's, so that a `.tsv` or a
-    /// `;`-separated file stays one.
-    pub fn with_delimiter(mut self, delimiter: u8) -> Self {
-        self.delimiter = delimiter;
+    /// How to write CSV (default: `,`, `\n`, no byte-order mark): the input's
+    /// [`Reader::csv_style`](crate::Reader::csv_style), so that a `.tsv`, a `;`-separated or a
+    /// Windows file stays one.
+    pub fn with_csv_style(mut self, style: crate::CsvStyle) -> Self {
+        self.csv_style = style;
         self
     }
 
@@ -62,13 +63,22 @@ impl BatchWriter {
 
     /// A CSV writer on the temporary file, header already written.
     fn csv_with_header(&mut self) -> Result<csv::Writer<std::fs::File>> {
-        let file = self
+        let mut file = self
             .atomic
             .file()
             .try_clone()
             .map_err(|e| Error::io(self.atomic.path(), e))?;
+        if self.csv_style.bom {
+            std::io::Write::write_all(&mut file, b"\xEF\xBB\xBF")
+                .map_err(|e| Error::io(self.atomic.path(), e))?;
+        }
         let mut w = csv::WriterBuilder::new()
-            .delimiter(self.delimiter)
+            .delimiter(self.csv_style.delimiter)
+            .terminator(if self.csv_style.crlf {
+                csv::Terminator::CRLF
+            } else {
+                csv::Terminator::Any(b'\n')
+            })
             .from_writer(file);
         w.write_record(&self.header)
             .map_err(|e| self.error(e.to_string()))?;

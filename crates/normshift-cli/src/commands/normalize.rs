@@ -88,7 +88,7 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     }
 
     let mut writer = BatchWriter::create(&args.output, input_format, reader.header())?
-        .with_delimiter(reader.delimiter().unwrap_or(b','));
+        .with_csv_style(reader.csv_style().unwrap_or_default());
     let columns = reader.columns().to_vec();
     let bar = printer.progress("normalizing");
     let mut rows = 0u64;
