@@ -52,13 +52,10 @@ impl Moments {
         let Some(&shift) = values.first() else {
             return Self::default();
         };
-        let n = values.len() as f64;
-        let mean_dev = values.iter().map(|v| v - shift).sum::<f64>() / n;
-        let m2 = values.iter().map(|v| (v - shift - mean_dev).powi(2)).sum();
+        let around = Self::around(values, shift);
         Self {
-            count: values.len() as u64,
-            mean: shift + mean_dev,
-            m2,
+            mean: shift + around.mean,
+            ..around
         }
     }
 
