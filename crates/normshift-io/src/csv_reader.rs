@@ -202,7 +202,7 @@ impl CsvBatches {
     /// Only the last record can have swallowed the rest, so its raw bytes are read again and
     /// scanned for a quote still open at the end.
     fn check_last_record_closed(&self) -> Result<()> {
-        use std::io::{Read, Seek, SeekFrom};
+        use std::io::{Seek, SeekFrom};
         let Some((start, line)) = self.last_record else {
             return Ok(());
         };
