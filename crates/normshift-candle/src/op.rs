@@ -1,7 +1,9 @@
 //! The custom op: forward through normshift's layer, backward through its kernel.
 
 use candle_core::backend::BackendStorage;
-use candle_core::{CpuStorage, CustomOp3, DType, Layout as CandleLayout, Shape, Tensor, WithDType};
+use candle_core::{
+    CpuStorage, CustomOp3, DType, InplaceOp2, Layout as CandleLayout, Shape, Tensor, WithDType,
+};
 use normshift::{Layout, Mode, SavedStatistics};
 use normshift_kernels::{canonical_dims, Element};
 use std::sync::{Arc, Mutex};
@@ -70,6 +72,36 @@ impl BatchNormOp {
         let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
         let gamma = self.affine.then_some(gamma.as_slice());
         let exec = super::lock(&self.layer).execution();
+        let dev = dy.device();
+        let params = |dgamma: Vec<f64>, dbeta: Vec<f64>| -> candle_core::Result<(Tensor, Tensor)> {
+            Ok((
+                Tensor::from_vec(dgamma, c, dev)?.to_dtype(param_dtype)?,
+                Tensor::from_vec(dbeta, c, dev)?.to_dtype(param_dtype)?,
+            ))
+        };
+        // candle's autograd hands each op a gradient that it made for this op alone (the seed
+        // of ones, or the sum it accumulated) and detaches it, so nothing else can see it: dx
+        // is then written over it, which spares a new tensor-sized buffer and its page faults
+        // (README, "A training step in candle"). A gradient that still tracks a graph (with
+        // candle's CANDLE_GRAD_DO_NOT_DETACH, for higher-order derivatives) or is a strided
+        // view is left alone, and dx goes into new memory.
+        if !dy.track_op() && dy.is_contiguous() && dy.dtype() == x.dtype() {
+            let over = DxOverDy {
+                dims,
+                saved: &saved,
+                gamma,
+                exec,
+                sums: std::cell::RefCell::new((dgamma.clone(), dbeta.clone())),
+            };
+            // Refused (by candle, if dy shared x's storage; or by the kernel's checks, made
+            // before it writes anything): fall through to the separate dx, which reports any
+            // real error.
+            if dy.inplace_op2(&x.contiguous()?, &over).is_ok() {
+                let (dgamma, dbeta) = over.sums.into_inner();
+                let (dgamma, dbeta) = params(dgamma, dbeta)?;
+                return Ok((dy.clone(), dgamma, dbeta));
+            }
+        }
         // Read x and dy where candle keeps them (no copies); dx goes into a new vector the
         // kernel fills (no zero-filling pass first).
         let dx = with_slice::<T, _>(x, |xs| {
@@ -89,12 +121,64 @@ impl BatchNormOp {
             .and_then(|r| r)
         })
         .and_then(|r| r)?;
-        let dev = dy.device();
+        let (dgamma, dbeta) = params(dgamma, dbeta)?;
         Ok((
             Tensor::from_vec(dx, self.shape.as_slice(), dev)?,
-            Tensor::from_vec(dgamma, c, dev)?.to_dtype(param_dtype)?,
-            Tensor::from_vec(dbeta, c, dev)?.to_dtype(param_dtype)?,
+            dgamma,
+            dbeta,
         ))
+    }
+}
+
+/// The backward as a candle in-place op on `dy` (with `x` as its second operand): `dy`
+/// becomes `dx`; the per-channel sums land in `sums` (`dgamma`, `dbeta`).
+struct DxOverDy<'a> {
+    dims: normshift_kernels::Dims,
+    saved: &'a SavedStatistics,
+    gamma: Option<&'a [f64]>,
+    exec: normshift::Execution,
+    sums: std::cell::RefCell<(Vec<f64>, Vec<f64>)>,
+}
+
+impl DxOverDy<'_> {
+    fn run<T: Element + WithDType>(&self, x: &[T], dy: &mut [T]) -> candle_core::Result<()> {
+        let (dgamma, dbeta) = &mut *self.sums.borrow_mut();
+        normshift_kernels::backward_in_place_with(
+            &self.exec,
+            x,
+            dy,
+            self.dims,
+            self.saved.kernel_view(),
+            self.gamma,
+            dgamma,
+            dbeta,
+        )
+        .map_err(candle_core::Error::wrap)
+    }
+}
+
+impl InplaceOp2 for DxOverDy<'_> {
+    fn name(&self) -> &'static str {
+        "normshift-batch-norm-backward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &CandleLayout,
+        s2: &CpuStorage,
+        l2: &CandleLayout,
+    ) -> candle_core::Result<()> {
+        let (start, end) = l1.contiguous_offsets().ok_or_else(|| {
+            candle_core::Error::Msg("normshift BatchNorm: dy not contiguous".into())
+        })?;
+        match s1 {
+            CpuStorage::F32(dy) => self.run(slice::<f32>(s2, l2)?, &mut dy[start..end]),
+            CpuStorage::F64(dy) => self.run(slice::<f64>(s2, l2)?, &mut dy[start..end]),
+            CpuStorage::F16(dy) => self.run(slice::<half::f16>(s2, l2)?, &mut dy[start..end]),
+            CpuStorage::BF16(dy) => self.run(slice::<half::bf16>(s2, l2)?, &mut dy[start..end]),
+            other => candle_core::bail!("normshift BatchNorm: no backward for {:?}", other.dtype()),
+        }
     }
 }
 
@@ -186,5 +270,70 @@ impl CustomOp3 for BatchNormOp {
         } else {
             Ok((Some(dx), None, None))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    /// An op that has run its forward (training mode, channels-first) on `x`.
+    fn op_after_forward(x: &Tensor, gamma: &Tensor, beta: &Tensor) -> BatchNormOp {
+        let config = normshift::BatchNormConfig::new(x.dim(1).unwrap());
+        let layer = Arc::new(Mutex::new(normshift::BatchNorm::new(config).unwrap()));
+        let op = BatchNormOp::new(
+            layer,
+            Mode::TRAIN,
+            Layout::ChannelsFirst,
+            x.dims().to_vec(),
+            true,
+        );
+        x.apply_op3_no_bwd(gamma, beta, &op).unwrap();
+        op
+    }
+
+    #[test]
+    fn dx_is_written_over_a_detached_gradient_and_never_over_a_tracked_one() {
+        let dev = Device::Cpu;
+        let x = Tensor::new(&[[1.0f64, -2.0, 0.5], [3.0, 4.0, -1.5]], &dev).unwrap();
+        let gamma = Tensor::new(&[1.5f64, 0.5, 2.0], &dev).unwrap();
+        let beta = Tensor::new(&[0.0f64, 1.0, -1.0], &dev).unwrap();
+        let dy_values = [[0.3f64, -1.0, 2.0], [0.7, 0.25, -0.5]];
+        let op = op_after_forward(&x, &gamma, &beta);
+
+        // A gradient that tracks a graph (here a Var, as a gradient is with candle's
+        // CANDLE_GRAD_DO_NOT_DETACH): dx goes into new memory, dy stays as it was.
+        let tracked = Var::new(&dy_values, &dev).unwrap();
+        let (dx_new, dg_new, db_new) = op
+            .backward::<f64>(&x, tracked.as_tensor(), DType::F64)
+            .unwrap();
+        assert_eq!(tracked.as_tensor().to_vec2::<f64>().unwrap(), dy_values);
+
+        // A detached gradient, as candle's autograd hands over: dx is written over it, with
+        // the same values as the separate dx.
+        let detached = Tensor::new(&dy_values, &dev).unwrap();
+        assert!(!detached.track_op());
+        let (dx, dg, db) = op.backward::<f64>(&x, &detached, DType::F64).unwrap();
+        let want = dx_new.to_vec2::<f64>().unwrap();
+        assert_eq!(dx.to_vec2::<f64>().unwrap(), want);
+        assert_eq!(detached.to_vec2::<f64>().unwrap(), want, "dx went over dy");
+        assert_ne!(want, dy_values);
+        assert_eq!(
+            dg.to_vec1::<f64>().unwrap(),
+            dg_new.to_vec1::<f64>().unwrap()
+        );
+        assert_eq!(
+            db.to_vec1::<f64>().unwrap(),
+            db_new.to_vec1::<f64>().unwrap()
+        );
+
+        // A strided gradient: new memory, dy untouched.
+        let wide = Tensor::new(&[[0.3f64, 0.7], [-1.0, 0.25], [2.0, -0.5]], &dev).unwrap();
+        let strided = wide.t().unwrap();
+        assert!(!strided.is_contiguous());
+        let (dx_s, _, _) = op.backward::<f64>(&x, &strided, DType::F64).unwrap();
+        assert_eq!(dx_s.to_vec2::<f64>().unwrap(), want);
+        assert_eq!(strided.to_vec2::<f64>().unwrap(), dy_values);
     }
 }

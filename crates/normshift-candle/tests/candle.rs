@@ -210,6 +210,95 @@ fn gradients_match_central_finite_differences() {
     }
 }
 
+/// The layer's backward writes `dx` over the gradient candle hands it. These graphs send the
+/// gradient that reaches the layer to other tensors too (a `Var` added to the output, the
+/// output used twice, two layers on one input, the output as the root, a reshaped output, a
+/// broadcast gradient): every gradient must equal the composite's, so nothing else saw the
+/// overwrite.
+#[test]
+fn gradients_written_over_dy_leave_every_other_gradient_intact() {
+    let shape = [4usize, 3, 5];
+    let n: usize = shape.iter().product();
+    let w = Tensor::from_vec(values(n, 21, 0.0), &shape, &DEV).unwrap();
+    let (gamma, beta) = (values(3, 22, 1.0), values(3, 23, 0.0));
+    for graph in 0..6 {
+        // One run of the graph with the given layers; returns every leaf's gradient.
+        let run = |ours: bool| -> Vec<Vec<f64>> {
+            let x = Var::from_tensor(&Tensor::from_vec(values(n, 24, 2.0), &shape, &DEV).unwrap())
+                .unwrap();
+            let v = Var::from_tensor(&Tensor::from_vec(values(n, 25, 0.0), &shape, &DEV).unwrap())
+                .unwrap();
+            let params: Vec<(Var, Var)> = (0..2)
+                .map(|_| {
+                    (
+                        Var::new(gamma.as_slice(), &DEV).unwrap(),
+                        Var::new(beta.as_slice(), &DEV).unwrap(),
+                    )
+                })
+                .collect();
+            let layers: Vec<BatchNorm> = params
+                .iter()
+                .map(|(g, b)| {
+                    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F64, &DEV).unwrap();
+                    bn.weight().unwrap().set(g.as_tensor()).unwrap();
+                    bn.bias().unwrap().set(b.as_tensor()).unwrap();
+                    bn
+                })
+                .collect();
+            let layer = |i: usize, t: &Tensor| -> Tensor {
+                if ours {
+                    layers[i].forward_t(t, true).unwrap()
+                } else {
+                    composite(t, params[i].0.as_tensor(), params[i].1.as_tensor(), 1e-5)
+                }
+            };
+            let xt = x.as_tensor();
+            let y = layer(0, xt);
+            let root = match graph {
+                0 => y.clone(), // seeded with ones
+                1 => ((&y + v.as_tensor()).unwrap() * &w)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap(),
+                2 => (&y + v.as_tensor()).unwrap().sum_all().unwrap(), // broadcast gradient
+                3 => ((&y * &w).unwrap().sum_all().unwrap() + y.sqr().unwrap().sum_all().unwrap())
+                    .unwrap(),
+                4 => (((&y + layer(1, xt)).unwrap() * &w).unwrap() + (xt * v.as_tensor()).unwrap())
+                    .unwrap()
+                    .sum_all()
+                    .unwrap(),
+                _ => (y.reshape((4, 15)).unwrap() + v.as_tensor().reshape((4, 15)).unwrap())
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap(),
+            };
+            let grads = root.backward().unwrap();
+            let (w0, b0) = if ours {
+                (layers[0].weight().unwrap(), layers[0].bias().unwrap())
+            } else {
+                (&params[0].0, &params[0].1)
+            };
+            let mut leaves = vec![xt.clone(), v.as_tensor().clone(), w0.as_tensor().clone()];
+            leaves.push(b0.as_tensor().clone());
+            leaves
+                .iter()
+                .map(|t| grads.get(t).map(vec).unwrap_or_default())
+                .collect()
+        };
+        let (ours, reference) = (run(true), run(false));
+        for (i, name) in ["x", "v", "gamma", "beta"].iter().enumerate() {
+            assert_close(
+                &format!("graph {graph}: gradient of {name}"),
+                &ours[i],
+                &reference[i],
+                1e-9,
+            );
+        }
+    }
+}
+
 #[test]
 fn evaluation_mode_gradients_treat_running_statistics_as_constants() {
     let shape = [4usize, 3];

@@ -1,6 +1,8 @@
 use crate::error::check_len;
 use crate::exec::Execution;
-use crate::sweep::{channel_affine, channel_sums, reduce_map, MapCoef};
+use crate::sweep::{
+    channel_affine, channel_affine_in_place, channel_sums, reduce_map, reduce_map_in_place, MapCoef,
+};
 use crate::uninit::{as_uninit, filled_vec};
 use crate::{Dims, Element, KernelError};
 use std::mem::MaybeUninit;
@@ -76,11 +78,10 @@ pub fn backward_with<T: Element>(
     backward_into(
         exec,
         x,
-        dy,
+        Dx::Separate { dy, dx },
         dims,
         saved,
         gamma,
-        dx,
         grads.dgamma,
         grads.dbeta,
     )
@@ -105,60 +106,130 @@ pub fn backward_vec_with<T: Element>(
     // that `dx`, `x` and `dy` all have `dims.len()` elements; the sweeps cover every one).
     unsafe {
         filled_vec(x.len(), exec.huge_pages, |dx| {
-            backward_into(exec, x, dy, dims, saved, gamma, dx, dgamma, dbeta)
+            backward_into(
+                exec,
+                x,
+                Dx::Separate { dy, dx },
+                dims,
+                saved,
+                gamma,
+                dgamma,
+                dbeta,
+            )
         })
     }
 }
 
-/// The backward over a `dx` that may be uninitialized; writes every element of `dx` when it
-/// returns `Ok`.
+/// [`backward_with`] writing `dx` over `dy`: on `Ok`, `dy_dx` holds the input gradient, with
+/// the same bits `backward_with` writes into a separate `dx`; `dgamma` and `dbeta` as there.
+/// For a framework that owns the incoming gradient and no longer needs it (normshift-candle's
+/// backward): no new tensor-sized buffer, so none of its page faults. On `Err` (the same
+/// checks as `backward_with`, made before anything is written), `dy_dx` is unchanged.
+#[allow(clippy::too_many_arguments)]
+pub fn backward_in_place_with<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    dy_dx: &mut [T],
+    dims: Dims,
+    saved: Saved<'_>,
+    gamma: Option<&[f64]>,
+    dgamma: &mut [f64],
+    dbeta: &mut [f64],
+) -> Result<(), KernelError> {
+    backward_into(
+        exec,
+        x,
+        Dx::OverDy(dy_dx),
+        dims,
+        saved,
+        gamma,
+        dgamma,
+        dbeta,
+    )
+}
+
+/// With batch statistics, channel `k`'s `dx = A·dy + B·(x − mean) + D` from its sums
+/// `Σ dy` and `Σ dy·(x − mean)`: `A = γ·invstd`, `B = −A·invstd·dγ/n`, `D = −A·dβ/n`, where
+/// `dβ = Σ dy` and `dγ = invstd · Σ dy·(x − mean)`.
+fn batch_dx_coefficients<'a>(
+    dims: Dims,
+    saved: Saved<'a>,
+    gamma: Option<&'a [f64]>,
+) -> impl Fn(usize, f64, f64) -> MapCoef + 'a {
+    let n = dims.per_channel() as f64;
+    move |k: usize, sum_dy: f64, sum_dy_xc: f64| {
+        let a = gamma.map_or(1.0, |g| g[k]) * saved.invstd[k];
+        let dgamma = sum_dy_xc * saved.invstd[k];
+        MapCoef {
+            center: saved.mean[k],
+            a,
+            b: -a * saved.invstd[k] * dgamma / n,
+            d: -a * sum_dy / n,
+        }
+    }
+}
+
+/// Where the backward writes `dx`.
+enum Dx<'a, T> {
+    /// Into `dx`, which may be uninitialized; every element is written on `Ok`.
+    Separate {
+        dy: &'a [T],
+        dx: &'a mut [MaybeUninit<T>],
+    },
+    /// Over `dy`.
+    OverDy(&'a mut [T]),
+}
+
+/// The backward for either destination of `dx`.
 #[allow(clippy::too_many_arguments)]
 fn backward_into<T: Element>(
     exec: &Execution,
     x: &[T],
-    dy: &[T],
+    out: Dx<'_, T>,
     dims: Dims,
     saved: Saved<'_>,
     gamma: Option<&[f64]>,
-    dx: &mut [MaybeUninit<T>],
     dgamma: &mut [f64],
     dbeta: &mut [f64],
 ) -> Result<(), KernelError> {
-    check_backward(x, dy, dims, saved, gamma, dx.len(), dgamma, dbeta)?;
-    let c = dims.channels;
-    let n = dims.per_channel() as f64;
-    let g = |k: usize| gamma.map_or(1.0, |g| g[k]);
+    let (dy, dx_len) = match &out {
+        Dx::Separate { dy, dx } => (*dy, dx.len()),
+        Dx::OverDy(dy) => (&**dy, dy.len()),
+    };
+    check_backward(x, dy, dims, saved, gamma, dx_len, dgamma, dbeta)?;
     match saved.source {
         StatisticsSource::Batch => {
-            // dx = A·dy + B·(x − mean) + D, with A = γ·invstd, B = −A·invstd·dγ/n,
-            // D = −A·dβ/n, where dβ = Σ dy and dγ = invstd · Σ dy·(x − mean).
-            let finish = |k: usize, sum_dy: f64, sum_dy_xc: f64| {
-                let a = g(k) * saved.invstd[k];
-                let dgamma = sum_dy_xc * saved.invstd[k];
-                MapCoef {
-                    center: saved.mean[k],
-                    a,
-                    b: -a * saved.invstd[k] * dgamma / n,
-                    d: -a * sum_dy / n,
+            let finish = batch_dx_coefficients(dims, saved, gamma);
+            match out {
+                Dx::Separate { dy, dx } => reduce_map(
+                    exec,
+                    x,
+                    Some(dy),
+                    dims,
+                    saved.mean,
+                    &finish,
+                    dx,
+                    dbeta,
+                    dgamma,
+                ),
+                Dx::OverDy(dy) => {
+                    reduce_map_in_place(exec, x, dy, dims, saved.mean, &finish, dbeta, dgamma)
                 }
-            };
-            reduce_map(
-                exec,
-                x,
-                Some(dy),
-                dims,
-                saved.mean,
-                &finish,
-                dx,
-                dbeta,
-                dgamma,
-            );
+            }
         }
         StatisticsSource::Fixed => {
+            // dx = γ·invstd·dy: the sums, then a scaling of dy alone.
             channel_sums(exec, x, Some(dy), dims, saved.mean, dbeta, dgamma);
-            let a: Vec<f64> = (0..c).map(|k| g(k) * saved.invstd[k]).collect();
-            let zeros = vec![0.0; c];
-            channel_affine(exec, dy, dims, &zeros, &a, &zeros, dx);
+            let scale: Vec<f64> = (0..dims.channels)
+                .map(|k| gamma.map_or(1.0, |g| g[k]) * saved.invstd[k])
+                .collect();
+            let zeros = vec![0.0; dims.channels];
+            match out {
+                Dx::Separate { dy, dx } => {
+                    channel_affine(exec, dy, dims, &zeros, &scale, &zeros, dx)
+                }
+                Dx::OverDy(dy) => channel_affine_in_place(exec, dy, dims, &zeros, &scale, &zeros),
+            }
         }
     }
     for (dg, invstd) in dgamma.iter_mut().zip(saved.invstd) {

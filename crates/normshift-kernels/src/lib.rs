@@ -37,8 +37,8 @@ mod sweep;
 mod uninit;
 
 pub use backward::{
-    backward, backward_reference, backward_vec_with, backward_with, Gradients, Saved,
-    StatisticsSource,
+    backward, backward_in_place_with, backward_reference, backward_vec_with, backward_with,
+    Gradients, Saved, StatisticsSource,
 };
 pub use element::Element;
 pub use error::KernelError;

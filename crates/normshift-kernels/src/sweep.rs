@@ -323,16 +323,7 @@ pub(crate) fn reduce_map<T: Element>(
     s2: &mut [f64],
 ) {
     channel_sums(exec, x, w, dims, sum_center, s1, s2);
-    let coef: Vec<MapCoef> = (0..dims.channels)
-        .map(|c| finish(c, s1[c], s2[c]))
-        .collect();
-    let pick = |f: fn(&MapCoef) -> f64| coef.iter().map(f).collect::<Vec<f64>>();
-    let (center, a, b, d) = (
-        pick(|k| k.center),
-        pick(|k| k.a),
-        pick(|k| k.b),
-        pick(|k| k.d),
-    );
+    let [center, a, b, d] = map_coefficients(dims, finish, s1, s2);
     let k = Coefficients {
         center: &center,
         a: &a,
@@ -343,6 +334,50 @@ pub(crate) fn reduce_map<T: Element>(
         Some(w) => affine_impl::<T, true>(exec, x, w, dims, k, out),
         None => affine_impl::<T, false>(exec, x, &[], dims, k, out),
     }
+}
+
+/// [`reduce_map`] after a weighted reduction, with the map written over its weights:
+/// `w = a·w + b·(x − center) + d` in place (the backward's `dx` over `dy`). Same bits as
+/// `reduce_map` with `Some(w)` and a separate output.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reduce_map_in_place<T: Element>(
+    exec: &Execution,
+    x: &[T],
+    w: &mut [T],
+    dims: Dims,
+    sum_center: &[f64],
+    finish: &dyn Fn(usize, f64, f64) -> MapCoef,
+    s1: &mut [f64],
+    s2: &mut [f64],
+) {
+    channel_sums(exec, x, Some(w), dims, sum_center, s1, s2);
+    let [center, a, b, d] = map_coefficients(dims, finish, s1, s2);
+    let k = Coefficients {
+        center: &center,
+        a: &a,
+        b: &b,
+        d: &d,
+    };
+    in_place_impl::<T, true>(exec, x, w, dims, k);
+}
+
+/// The per-channel `center`, `a`, `b`, `d` that `finish` gives for the sums `s1`, `s2`.
+fn map_coefficients(
+    dims: Dims,
+    finish: &dyn Fn(usize, f64, f64) -> MapCoef,
+    s1: &[f64],
+    s2: &[f64],
+) -> [Vec<f64>; 4] {
+    let coef: Vec<MapCoef> = (0..dims.channels)
+        .map(|c| finish(c, s1[c], s2[c]))
+        .collect();
+    let pick = |f: fn(&MapCoef) -> f64| coef.iter().map(f).collect::<Vec<f64>>();
+    [
+        pick(|k| k.center),
+        pick(|k| k.a),
+        pick(|k| k.b),
+        pick(|k| k.d),
+    ]
 }
 
 /// Per-channel constants of an affine map: `out = a·u + b·(x − center) + d`.
@@ -492,48 +527,181 @@ fn affine_impl<T: Element, const TWO_INPUTS: bool>(
     }
     let level = exec.simd.supported();
     let parallel = exec.splits(dims.len());
-    let (per_task, expanded);
-    let k = match Walk::of(dims) {
-        Walk::Rows => {
-            per_task = (TASK_ELEMS / dims.inner).max(1) * dims.inner;
-            k
+    with_plan(dims, k, |plan| {
+        let task = |(t, os): (usize, &mut [MaybeUninit<T>])| {
+            let start = t * plan.per_task;
+            let span = start..start + os.len();
+            let task = AffineTask::<T, TWO_INPUTS> {
+                x: &x[span.clone()],
+                u: if TWO_INPUTS { &u[span] } else { &[] },
+                out: os,
+                rows: plan.rows(start),
+                k: plan.k,
+            };
+            dispatch(level, task);
+        };
+        if parallel {
+            out.par_chunks_mut(plan.per_task).enumerate().for_each(task);
+        } else {
+            out.chunks_mut(plan.per_task).enumerate().for_each(task);
         }
+    });
+}
+
+/// How an affine map over `dims` is cut into tasks.
+struct Plan<'a> {
+    /// Elements per task (whole runs, or whole super-rows).
+    per_task: usize,
+    /// `Some((inner, channels))` for the rows walk.
+    rows: Option<(usize, usize)>,
+    /// Per channel (rows walk) or per super-row position (interleaved walk).
+    k: Coefficients<'a>,
+}
+
+impl Plan<'_> {
+    /// A task's `rows` argument for a task starting at element `start`.
+    fn rows(&self, start: usize) -> Option<(usize, usize, usize)> {
+        self.rows
+            .map(|(inner, channels)| (inner, channels, (start / inner) % channels))
+    }
+}
+
+/// Calls `f` with the plan of an affine map over `dims` (not empty) with per-channel `k`.
+fn with_plan<R>(dims: Dims, k: Coefficients<'_>, f: impl FnOnce(&Plan<'_>) -> R) -> R {
+    match Walk::of(dims) {
+        Walk::Rows => f(&Plan {
+            per_task: (TASK_ELEMS / dims.inner).max(1) * dims.inner,
+            rows: Some((dims.inner, dims.channels)),
+            k,
+        }),
         Walk::Interleaved { width } => {
-            per_task = (TASK_ELEMS / width).max(1) * width;
             let row = dims.channels * dims.inner;
             let expand =
                 |v: &[f64]| -> Vec<f64> { (0..width).map(|p| v[(p % row) / dims.inner]).collect() };
-            expanded = [expand(k.center), expand(k.a), expand(k.b), expand(k.d)];
-            Coefficients {
-                center: &expanded[0],
-                a: &expanded[1],
-                b: &expanded[2],
-                d: &expanded[3],
+            let expanded = [expand(k.center), expand(k.a), expand(k.b), expand(k.d)];
+            f(&Plan {
+                per_task: (TASK_ELEMS / width).max(1) * width,
+                rows: None,
+                k: Coefficients {
+                    center: &expanded[0],
+                    a: &expanded[1],
+                    b: &expanded[2],
+                    d: &expanded[3],
+                },
+            })
+        }
+    }
+}
+
+/// One task of an affine map written over one of its inputs, `io`: with `TWO_INPUTS`,
+/// `io = a·io + b·(x − center) + d`; otherwise `io = (io − center)·b + d` (`x` and `a`
+/// unused). The same arithmetic, in the same order, as [`AffineTask`].
+struct InPlaceTask<'a, T, const TWO_INPUTS: bool> {
+    x: &'a [T],
+    io: &'a mut [T],
+    /// As in [`AffineTask`].
+    rows: Option<(usize, usize, usize)>,
+    k: Coefficients<'a>,
+}
+
+impl<T: Element, const TWO_INPUTS: bool> Task for InPlaceTask<'_, T, TWO_INPUTS> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        let k = self.k;
+        match self.rows {
+            Some((inner, channels, first_channel)) => {
+                let mut c = first_channel;
+                for (i, ios) in self.io.chunks_mut(inner).enumerate() {
+                    let (center, a, b, d) = (k.center[c], k.a[c], k.b[c], k.d[c]);
+                    if TWO_INPUTS {
+                        let xs = &self.x[i * inner..i * inner + ios.len()];
+                        for (o, &xv) in ios.iter_mut().zip(xs) {
+                            *o = affine_value::<T, true>(xv, *o, center, a, b, d);
+                        }
+                    } else {
+                        for o in ios.iter_mut() {
+                            *o = affine_value::<T, false>(*o, *o, center, a, b, d);
+                        }
+                    }
+                    c += 1;
+                    if c == channels {
+                        c = 0;
+                    }
+                }
+            }
+            None => {
+                let width = k.center.len();
+                for (i, ios) in self.io.chunks_mut(width).enumerate() {
+                    let n = ios.len();
+                    let (c, a, b, d) = (&k.center[..n], &k.a[..n], &k.b[..n], &k.d[..n]);
+                    if TWO_INPUTS {
+                        let xs = &self.x[i * width..i * width + n];
+                        for j in 0..n {
+                            ios[j] = affine_value::<T, true>(xs[j], ios[j], c[j], a[j], b[j], d[j]);
+                        }
+                    } else {
+                        for j in 0..n {
+                            ios[j] =
+                                affine_value::<T, false>(ios[j], ios[j], c[j], a[j], b[j], d[j]);
+                        }
+                    }
+                }
             }
         }
-    };
-    let rows = matches!(Walk::of(dims), Walk::Rows);
-    let task = |(t, os): (usize, &mut [MaybeUninit<T>])| {
-        let start = t * per_task;
-        let span = start..start + os.len();
-        let task = AffineTask::<T, TWO_INPUTS> {
-            x: &x[span.clone()],
-            u: if TWO_INPUTS { &u[span] } else { &[] },
-            out: os,
-            rows: rows.then(|| {
-                (
-                    dims.inner,
-                    dims.channels,
-                    (start / dims.inner) % dims.channels,
-                )
-            }),
-            k,
-        };
-        dispatch(level, task);
-    };
-    if parallel {
-        out.par_chunks_mut(per_task).enumerate().for_each(task);
-    } else {
-        out.chunks_mut(per_task).enumerate().for_each(task);
     }
+}
+
+/// `y = (y − center)·scale + shift` per channel, in place.
+pub(crate) fn channel_affine_in_place<T: Element>(
+    exec: &Execution,
+    y: &mut [T],
+    dims: Dims,
+    center: &[f64],
+    scale: &[f64],
+    shift: &[f64],
+) {
+    let zeros = vec![0.0; dims.channels];
+    let k = Coefficients {
+        center,
+        a: &zeros,
+        b: scale,
+        d: shift,
+    };
+    in_place_impl::<T, false>(exec, &[], y, dims, k);
+}
+
+fn in_place_impl<T: Element, const TWO_INPUTS: bool>(
+    exec: &Execution,
+    x: &[T],
+    io: &mut [T],
+    dims: Dims,
+    k: Coefficients<'_>,
+) {
+    if dims.is_empty() {
+        return;
+    }
+    let level = exec.simd.supported();
+    let parallel = exec.splits(dims.len());
+    with_plan(dims, k, |plan| {
+        let task = |(t, ios): (usize, &mut [T])| {
+            let start = t * plan.per_task;
+            let task = InPlaceTask::<T, TWO_INPUTS> {
+                x: if TWO_INPUTS {
+                    &x[start..start + ios.len()]
+                } else {
+                    &[]
+                },
+                io: ios,
+                rows: plan.rows(start),
+                k: plan.k,
+            };
+            dispatch(level, task);
+        };
+        if parallel {
+            io.par_chunks_mut(plan.per_task).enumerate().for_each(task);
+        } else {
+            io.chunks_mut(plan.per_task).enumerate().for_each(task);
+        }
+    });
 }

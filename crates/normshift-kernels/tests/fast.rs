@@ -496,6 +496,51 @@ fn non_finite_values_poison_only_their_channel() {
 }
 
 #[test]
+fn dx_over_dy_has_the_bits_of_a_separate_dx_with_non_finite_values_too() {
+    for dims in [Dims::new(100, 3, 1), Dims::new(2, 3, 100)] {
+        let mut k = case::<f64>(77, dims, 0.0, 1.0);
+        k.x[dims.inner * dims.channels + dims.inner] = f64::NAN; // channel 1
+        k.dy[3] = f64::INFINITY;
+        k.dy[dims.len() - 1] = -0.0;
+        let mean = [0.1, f64::NAN, -0.2];
+        let invstd = [1.5, 2.0, 0.0];
+        for (label, exec, pool) in executions() {
+            for source in [StatisticsSource::Batch, StatisticsSource::Fixed] {
+                let saved = Saved {
+                    mean: &mean,
+                    invstd: &invstd,
+                    source,
+                };
+                let gamma = Some(k.gamma.as_slice());
+                let ((dx1, g1, b1), (dx2, g2, b2)) = run(&pool, || {
+                    let (mut g1, mut b1) = (vec![0.0; 3], vec![0.0; 3]);
+                    let dx1 =
+                        backward_vec_with(&exec, &k.x, &k.dy, dims, saved, gamma, &mut g1, &mut b1)
+                            .unwrap();
+                    let (mut dx2, mut g2, mut b2) = (k.dy.clone(), vec![0.0; 3], vec![0.0; 3]);
+                    backward_in_place_with(
+                        &exec, &k.x, &mut dx2, dims, saved, gamma, &mut g2, &mut b2,
+                    )
+                    .unwrap();
+                    ((dx1, g1, b1), (dx2, g2, b2))
+                });
+                let what = format!("{label} {dims:?} {source:?}");
+                assert!(
+                    dx1.iter().any(|v| !v.is_finite()),
+                    "{what}: the data must reach dx"
+                );
+                assert_eq!(bits(&dx1), bits(&dx2), "{what}: dx");
+                assert_eq!(
+                    (bits(&g1), bits(&b1)),
+                    (bits(&g2), bits(&b2)),
+                    "{what}: sums"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn empty_and_mismatched_inputs_are_errors_in_every_execution() {
     for (_, exec, pool) in executions() {
         run(&pool, || {
@@ -576,6 +621,18 @@ fn allocating_entry_points_match<T: Element>() {
                     .unwrap();
                     assert_eq!(bits(&dx1), bits(&dx2), "{label} {dims:?} {source:?}: dx");
                     assert_eq!((bits(&dg1), bits(&db1)), (bits(&dg2), bits(&db2)));
+                    // Written over dy: the same bits again.
+                    let (mut dx3, mut dg3, mut db3) = (k.dy.clone(), vec![0.0; c], vec![0.0; c]);
+                    backward_in_place_with(
+                        &exec, &k.x, &mut dx3, dims, saved, gamma, &mut dg3, &mut db3,
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        bits(&dx1),
+                        bits(&dx3),
+                        "{label} {dims:?} {source:?}: dx over dy"
+                    );
+                    assert_eq!((bits(&dg1), bits(&db1)), (bits(&dg3), bits(&db3)));
                 }
             });
         }
@@ -685,6 +742,20 @@ fn allocating_entry_points_refuse_what_the_buffer_ones_refuse() {
     let (mut dg, mut db) = (vec![0.0; 3], vec![0.0; 3]);
     let err = backward_vec_with(&exec, &x, &x[..20], dims, saved, None, &mut dg, &mut db);
     assert!(matches!(err, Err(KernelError::Length { buffer: "dy", .. })));
+    // Written over dy: the same checks, and a refused call leaves dy as it was.
+    let mut dy: Vec<f32> = (0..20).map(|i| i as f32).collect();
+    let err = backward_in_place_with(&exec, &x, &mut dy, dims, saved, None, &mut dg, &mut db);
+    assert!(matches!(err, Err(KernelError::Length { buffer: "dy", .. })));
+    let mut dy: Vec<f32> = (0..24).map(|i| i as f32).collect();
+    let err = backward_in_place_with(&exec, &x, &mut dy, dims, saved, None, &mut dg[..2], &mut db);
+    assert!(matches!(
+        err,
+        Err(KernelError::Length {
+            buffer: "dgamma",
+            ..
+        })
+    ));
+    assert_eq!(dy, (0..24).map(|i| i as f32).collect::<Vec<_>>());
     assert_eq!(
         forward_eval_vec_with(&exec, &[0.0f32; 0], Dims::new(0, 3, 4), &m, &v, None, 1e-5),
         Ok(vec![])
