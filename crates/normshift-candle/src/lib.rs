@@ -193,7 +193,9 @@ impl candle_nn::ModuleT for BatchNorm {
 /// weight: "precise BN" when the batches are training data, AdaBN when they are the deployment
 /// data. `forward` runs the model on one batch (with `train = true` for the layers to see
 /// batch statistics); each layer ends with the count-weighted mean and variance of everything
-/// it saw. On error, layers that were being recalibrated keep their previous statistics.
+/// it saw. All or nothing: on error (from `forward`, or a layer that saw fewer than two values
+/// per channel or tracks no running statistics), and if `forward` panics, every layer keeps
+/// its previous statistics and leaves recalibration. A layer listed twice is recalibrated once.
 pub fn recalibrate<I, F>(
     layers: &[&BatchNorm],
     batches: I,
@@ -203,19 +205,35 @@ where
     I: IntoIterator<Item = Tensor>,
     F: FnMut(&Tensor) -> candle_core::Result<Tensor>,
 {
+    /// Ends every layer's recalibration when dropped, so that neither an error nor a panic in
+    /// `forward` leaves a layer normalizing with batch statistics in evaluation.
+    struct Abandon<'a>(&'a [&'a BatchNorm]);
+    impl Drop for Abandon<'_> {
+        fn drop(&mut self) {
+            for layer in self.0 {
+                lock(&layer.layer).abandon_recalibration();
+            }
+        }
+    }
+    let _abandon = Abandon(layers);
     for layer in layers {
         layer.begin_recalibration();
     }
-    let run = batches.into_iter().try_for_each(|b| forward(&b).map(drop));
-    let mut result = run;
-    for layer in layers {
-        if result.is_ok() {
-            result = layer.finish_recalibration();
-        } else {
-            lock(&layer.layer).abandon_recalibration();
-        }
+    batches
+        .into_iter()
+        .try_for_each(|b| forward(&b).map(drop))?;
+    // Check every layer before changing any.
+    let stats = layers
+        .iter()
+        .map(|layer| lock(&layer.layer).recalibrated_stats())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(candle_core::Error::wrap)?;
+    for (layer, stats) in layers.iter().zip(stats) {
+        lock(&layer.layer)
+            .set_running_stats(stats)
+            .map_err(candle_core::Error::wrap)?;
     }
-    result
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

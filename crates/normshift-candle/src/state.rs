@@ -20,7 +20,9 @@ impl BatchNorm {
     /// The layer's state as PyTorch names it, each key prefixed with `prefix` (for example
     /// `"features.1."`): `weight` and `bias` (with affine parameters), `running_mean`,
     /// `running_var` (in the parameters' dtype, f32 without them) and `num_batches_tracked`
-    /// (i64, zero-dimensional) when running statistics are tracked.
+    /// (i64, zero-dimensional) when running statistics are tracked. Fails when a running
+    /// statistic does not fit in that dtype (a variance above 65504 in f16, say), rather than
+    /// write an infinity that no loader accepts.
     pub fn state_dict(&self, prefix: &str) -> candle_core::Result<HashMap<String, Tensor>> {
         let mut out = HashMap::new();
         let dtype = self.weight.as_ref().map_or(DType::F32, |w| w.dtype());
@@ -30,10 +32,11 @@ impl BatchNorm {
             out.insert(format!("{prefix}bias"), b.as_tensor().detach());
         }
         if let Some(r) = self.running_stats() {
-            let c = r.running_mean.len();
-            let v = |d: &[f64]| Tensor::from_vec(d.to_vec(), c, &dev)?.to_dtype(dtype);
-            out.insert(format!("{prefix}running_mean"), v(&r.running_mean)?);
-            out.insert(format!("{prefix}running_var"), v(&r.running_var)?);
+            let name = |key: &str| format!("{prefix}{key}");
+            let mean = narrowed(&name("running_mean"), &r.running_mean, dtype)?;
+            let var = narrowed(&name("running_var"), &r.running_var, dtype)?;
+            out.insert(name("running_mean"), mean);
+            out.insert(name("running_var"), var);
             let n = i64::try_from(r.num_batches_tracked).unwrap_or(i64::MAX);
             out.insert(
                 format!("{prefix}num_batches_tracked"),
@@ -67,33 +70,36 @@ impl BatchNorm {
             }
             t.to_dtype(DType::F64)?.to_vec1()
         };
+        // gamma and beta as the Vars will hold them: finite before and after the conversion
+        // (the layer refuses non-finite ones at its next forward, too late to refuse the file).
+        let param = |name: &str, var: &candle_core::Var| -> candle_core::Result<Tensor> {
+            let v = values(name)?;
+            if let Some((i, bad)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                candle_core::bail!("'{prefix}{name}'[{i}] = {bad} is invalid: must be finite");
+            }
+            narrowed(&format!("{prefix}{name}"), &v, var.dtype())
+        };
         let params = match (&self.weight, &self.bias) {
-            (Some(w), Some(b)) => Some((w, b, values("weight")?, values("bias")?)),
+            (Some(w), Some(b)) => Some((w, b, param("weight", w)?, param("bias", b)?)),
             _ => None,
         };
         let running = if self.running_stats().is_some() {
-            let n = get("num_batches_tracked")?;
-            let n = n.flatten_all()?.to_dtype(DType::I64)?.to_vec1::<i64>()?;
-            let [n] = n.as_slice() else {
-                candle_core::bail!("'{prefix}num_batches_tracked' must hold one number");
-            };
             Some(RunningStats {
                 running_mean: values("running_mean")?,
                 running_var: values("running_var")?,
-                num_batches_tracked: u64::try_from(*n).map_err(|_| {
-                    candle_core::Error::Msg(format!("'{prefix}num_batches_tracked' is {n}"))
-                })?,
+                num_batches_tracked: batch_count(get("num_batches_tracked")?, prefix)?,
             })
         } else {
             None
         };
-        // Check the statistics (finite, variances ≥ 0) before touching anything.
+        // Check the statistics (finite, variances ≥ 0) before touching anything; the
+        // parameters are already checked, and setting them cannot fail.
         if let Some(r) = running {
             self.set_running_stats(r)?;
         }
         if let Some((w, b, wv, bv)) = params {
-            w.set(&Tensor::from_vec(wv, c, w.device())?.to_dtype(w.dtype())?)?;
-            b.set(&Tensor::from_vec(bv, c, b.device())?.to_dtype(b.dtype())?)?;
+            w.set(&wv)?;
+            b.set(&bv)?;
         }
         Ok(())
     }
@@ -120,4 +126,39 @@ impl BatchNorm {
         self.load_state_dict(&tensors, prefix)
             .map_err(|e| candle_core::Error::Msg(format!("{}: {e}", path.display())))
     }
+}
+
+/// `values` as a 1-D tensor of `dtype` on the CPU, refusing a finite value that the
+/// conversion turns into an infinity (a variance above 65504 in f16, say).
+fn narrowed(name: &str, values: &[f64], dtype: DType) -> candle_core::Result<Tensor> {
+    let t = Tensor::from_vec(values.to_vec(), values.len(), &Device::Cpu)?.to_dtype(dtype)?;
+    let back: Vec<f64> = t.to_dtype(DType::F64)?.to_vec1()?;
+    if let Some((i, (v, _))) = values
+        .iter()
+        .zip(&back)
+        .enumerate()
+        .find(|(_, (v, b))| v.is_finite() && !b.is_finite())
+    {
+        candle_core::bail!("'{name}'[{i}] = {v} does not fit in {dtype:?}");
+    }
+    Ok(t)
+}
+
+/// `num_batches_tracked`: one number, an integer >= 0 (PyTorch writes an i64; a float is
+/// accepted when it holds such an integer).
+fn batch_count(t: &Tensor, prefix: &str) -> candle_core::Result<u64> {
+    let name = format!("{prefix}num_batches_tracked");
+    let t = t.flatten_all()?;
+    if t.elem_count() != 1 {
+        candle_core::bail!("'{name}' must hold one number, not {}", t.elem_count());
+    }
+    if t.dtype().is_float() {
+        let v = t.to_dtype(DType::F64)?.to_vec1::<f64>()?[0];
+        if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64) {
+            candle_core::bail!("'{name}' is {v}: must be an integer >= 0");
+        }
+        return Ok(v as u64);
+    }
+    let n = t.to_dtype(DType::I64)?.to_vec1::<i64>()?[0];
+    u64::try_from(n).map_err(|_| candle_core::Error::Msg(format!("'{name}' is {n}")))
 }

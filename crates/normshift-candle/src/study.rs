@@ -453,15 +453,20 @@ pub fn train(
             loss_sum += value;
             loss_count += 1;
             if step % spec.eval_every == 0 {
-                record(&mut run, model, test, step, loss_sum / loss_count as f64)?;
+                if let Err(e) = record(&mut run, model, test, step, loss_sum / loss_count as f64) {
+                    run.diverged = Some((step, format!("refused evaluation: {e}")));
+                    break 'epochs;
+                }
                 (loss_sum, loss_count) = (0.0, 0);
             }
         }
     }
-    if run.diverged.is_none() {
-        if run.steps.last() != Some(&step) {
-            record(&mut run, model, test, step, loss_sum / loss_count as f64)?;
+    if run.diverged.is_none() && run.steps.last() != Some(&step) {
+        if let Err(e) = record(&mut run, model, test, step, loss_sum / loss_count as f64) {
+            run.diverged = Some((step, format!("refused evaluation: {e}")));
         }
+    }
+    if run.diverged.is_none() {
         run.final_accuracy = run.test_accuracy.last().copied();
     }
     run.steps_to_target = run

@@ -473,6 +473,103 @@ fn state_round_trips_under_pytorch_names() {
     assert_eq!(loaded.running_stats().unwrap().num_batches_tracked, 3);
 }
 
+/// A state with these weight, bias and `num_batches_tracked` (running statistics valid).
+fn state(weight: &[f32], bias: &[f32], count: Tensor) -> std::collections::HashMap<String, Tensor> {
+    let t = |v: &[f32]| Tensor::new(v, &DEV).unwrap();
+    [
+        ("weight", t(weight)),
+        ("bias", t(bias)),
+        ("running_mean", t(&[0.5, -0.5, 1.0])),
+        ("running_var", t(&[2.0, 3.0, 4.0])),
+        ("num_batches_tracked", count),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("p.{k}"), v))
+    .collect()
+}
+
+#[test]
+fn states_with_non_finite_parameters_or_counts_that_are_not_integers_are_refused() {
+    let good = [1.0f32, 2.0, 3.0];
+    let count = |v: f64| Tensor::new(v, &DEV).unwrap();
+    let i64_count = Tensor::new(7i64, &DEV).unwrap();
+    let refused = [
+        (
+            state(&[1.0, f32::NAN, 1.0], &good, i64_count.clone()),
+            "'p.weight'[1] = NaN",
+        ),
+        (
+            state(&good, &[1.0, f32::INFINITY, 1.0], i64_count.clone()),
+            "'p.bias'[1] = inf",
+        ),
+        (state(&good, &good, count(3.9)), "is 3.9"),
+        (state(&good, &good, count(f64::NAN)), "is NaN"),
+        (state(&good, &good, count(-1.0)), "is -1"),
+    ];
+    for (dtype, layer_dtype) in [(DType::F32, "f32"), (DType::F64, "f64")] {
+        for (s, want) in &refused {
+            let bn = BatchNorm::new(BatchNormConfig::new(3), dtype, &DEV).unwrap();
+            let before = (vec(bn.weight().unwrap().as_tensor()), bn.running_stats());
+            let err = bn.load_state_dict(s, "p.").unwrap_err().to_string();
+            assert!(err.contains(want), "{layer_dtype}: {err}");
+            assert_eq!(
+                (vec(bn.weight().unwrap().as_tensor()), bn.running_stats()),
+                before
+            );
+        }
+    }
+    // A weight that overflows the layer's dtype (f16): refused, nothing changed.
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F16, &DEV).unwrap();
+    let err = bn
+        .load_state_dict(&state(&[1e6, 1.0, 1.0], &good, i64_count.clone()), "p.")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("'p.weight'[0] = 1000000 does not fit in F16"),
+        "{err}"
+    );
+    assert_eq!(vec(bn.weight().unwrap().as_tensor()), [1.0; 3]);
+    // An integral float count loads (a converted file), as does PyTorch's i64.
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
+    bn.load_state_dict(&state(&good, &good, count(3.0)), "p.")
+        .unwrap();
+    assert_eq!(bn.running_stats().unwrap().num_batches_tracked, 3);
+    bn.load_state_dict(&state(&good, &good, i64_count), "p.")
+        .unwrap();
+    assert_eq!(bn.running_stats().unwrap().num_batches_tracked, 7);
+    assert_eq!(vec(bn.bias().unwrap().as_tensor()), good.map(f64::from));
+}
+
+#[test]
+fn an_f16_layer_whose_statistics_do_not_fit_in_f16_is_not_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bn.safetensors");
+    let bn = BatchNorm::new(BatchNormConfig::new(1), DType::F16, &DEV).unwrap();
+    bn.set_running_stats(normshift::RunningStats {
+        running_mean: vec![1700.0],
+        running_var: vec![137_253.77],
+        num_batches_tracked: 20,
+    })
+    .unwrap();
+    let err = bn.save_safetensors(&path, "").unwrap_err().to_string();
+    assert!(
+        err.contains("'running_var'[0] = 137253.77 does not fit in F16"),
+        "{err}"
+    );
+    assert!(!path.exists());
+    // Within range it saves and loads back (to f16 precision).
+    bn.set_running_stats(normshift::RunningStats {
+        running_mean: vec![1700.0],
+        running_var: vec![20_000.0],
+        num_batches_tracked: 20,
+    })
+    .unwrap();
+    bn.save_safetensors(&path, "").unwrap();
+    let loaded = BatchNorm::new(BatchNormConfig::new(1), DType::F16, &DEV).unwrap();
+    loaded.load_safetensors(&path, "").unwrap();
+    assert_eq!(loaded.running_stats().unwrap().running_var, [20_000.0]);
+}
+
 #[test]
 fn recalibration_re_estimates_statistics_inside_a_model_without_touching_weights() {
     // Linear(2 → 3) then BatchNorm(3): the layer must end with the statistics of its inputs.
@@ -510,6 +607,74 @@ fn recalibration_re_estimates_statistics_inside_a_model_without_touching_weights
     assert_close("recalibrated var", &r.running_var, &var, 1e-12);
     assert_eq!(r.num_batches_tracked, 3);
     assert_eq!(vec(bn.weight().unwrap().as_tensor()), gamma_before);
+}
+
+/// Evaluation output and running statistics: what a failed recalibration must leave as is.
+fn eval_state(bn: &BatchNorm, x: &Tensor) -> (Vec<f64>, normshift::RunningStats) {
+    (
+        vec(&bn.forward_t(x, false).unwrap()),
+        bn.running_stats().unwrap(),
+    )
+}
+
+#[test]
+fn a_failed_or_panicking_recalibration_changes_no_layer() {
+    let x = Tensor::from_vec(values(8, 40, 1.0), (4, 2), &DEV).unwrap();
+    let fresh = || BatchNorm::new(BatchNormConfig::new(2), DType::F64, &DEV).unwrap();
+    // Layer b never sees a batch: a passes its check, b fails it, and neither changes.
+    let (a, b) = (fresh(), fresh());
+    let before = (eval_state(&a, &x), eval_state(&b, &x));
+    let err = recalibrate(&[&a, &b], vec![x.clone()], |t| a.forward_t(t, true)).unwrap_err();
+    assert!(err.to_string().contains("fewer than two values"), "{err}");
+    assert_eq!((eval_state(&a, &x), eval_state(&b, &x)), before);
+    // A layer without running statistics in the list: the same.
+    let no_running = BatchNorm::new(
+        BatchNormConfig::new(2).track_running_stats(false),
+        DType::F64,
+        &DEV,
+    )
+    .unwrap();
+    let err = recalibrate(&[&a, &no_running], vec![x.clone()], |t| {
+        no_running.forward_t(&a.forward_t(t, true)?, true)
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("running statistics"), "{err}");
+    assert_eq!(eval_state(&a, &x), before.0);
+    // Listed twice: recalibrated once, as if listed once.
+    let twice = fresh();
+    recalibrate(&[&twice, &twice], vec![x.clone()], |t| {
+        twice.forward_t(t, true)
+    })
+    .unwrap();
+    let once = fresh();
+    recalibrate(&[&once], vec![x.clone()], |t| once.forward_t(t, true)).unwrap();
+    assert_eq!(eval_state(&twice, &x), eval_state(&once, &x));
+    assert_ne!(eval_state(&once, &x), before.0);
+    // A panic inside the model: the layer leaves recalibration with its statistics, so
+    // evaluation uses them again (not batch statistics) and training updates them again.
+    let c = fresh();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        recalibrate(&[&c], vec![x.clone()], |t| -> candle_core::Result<Tensor> {
+            c.forward_t(t, true)?;
+            panic!("the model failed");
+        })
+    }));
+    assert!(caught.is_err());
+    assert_eq!(eval_state(&c, &x), before.0);
+    c.forward_t(&x, true).unwrap();
+    assert_eq!(c.running_stats().unwrap().num_batches_tracked, 1);
+}
+
+#[test]
+fn a_recalibration_whose_statistics_overflow_is_refused() {
+    // Two constant batches at ±1e308: each is a valid batch (variance 0), but their pooled
+    // variance is beyond f64.
+    let bn = BatchNorm::new(BatchNormConfig::new(1), DType::F64, &DEV).unwrap();
+    let before = bn.running_stats().unwrap();
+    let batches = [1e308, -1e308].map(|v| Tensor::new(&[[v], [v], [v]], &DEV).unwrap());
+    let err = recalibrate(&[&bn], batches, |t| bn.forward_t(t, true)).unwrap_err();
+    assert!(err.to_string().contains("overflowed"), "{err}");
+    assert_eq!(bn.running_stats().unwrap(), before);
 }
 
 fn golden_dir() -> std::path::PathBuf {

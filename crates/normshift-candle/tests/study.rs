@@ -148,6 +148,29 @@ fn a_blown_up_run_is_reported_as_diverged() {
     assert_eq!(final_or_chance(&run), 0.1);
 }
 
+#[test]
+fn a_run_whose_evaluation_is_refused_is_reported_as_diverged() {
+    // With batch norm and an absurd rate, one SGD step makes a gamma infinite: the training
+    // loss of that step was finite, and the evaluation that follows is refused by the layer.
+    let (train_set, test) = digits_split(400, 0).unwrap();
+    let spec = NetSpec {
+        conv: Vec::new(),
+        hidden: vec![16, 16],
+        batch_norm: true,
+        input_norm: false,
+    };
+    let model = Net::new(&spec, 64, 10, 0).unwrap();
+    let spec = TrainSpec {
+        eval_every: 1,
+        batch_size: 32,
+        ..tiny(1e39, 3)
+    };
+    let run = train(&model, &train_set, &test, &spec, true).unwrap();
+    let (_, why) = run.diverged.clone().expect("lr 1e39 must blow up");
+    assert!(why.contains("refused"), "{why}");
+    assert_eq!(run.final_accuracy, None);
+}
+
 fn fake(batch_norm: bool, lr: f64, acc: Option<f64>, steps: Option<usize>) -> Run {
     Run {
         lr,

@@ -272,17 +272,31 @@ impl BatchNorm {
     /// since [`BatchNorm::begin_recalibration`], the running variance their variance (with the
     /// layer's estimator: unbiased, divide by `N − 1`, as PyTorch stores it, or biased), and
     /// `num_batches_tracked` the number of batches seen. Fails, leaving the running statistics
-    /// as they were, without a recalibration under way, without running statistics, or with
-    /// fewer than two values per channel seen.
+    /// as they were, without a recalibration under way, without running statistics, with
+    /// fewer than two values per channel seen, or when the statistics overflow; the
+    /// recalibration is over either way.
     pub fn finish_recalibration(&mut self) -> Result<()> {
-        let Some(population) = self.recalibration.take() else {
+        let stats = self.recalibrated_stats();
+        self.recalibration = None;
+        let stats = stats?;
+        if let Some(running) = self.running.as_mut() {
+            *running = stats;
+        }
+        Ok(())
+    }
+
+    /// The running statistics [`BatchNorm::finish_recalibration`] would set now, without
+    /// setting them or ending the recalibration (with its errors), so that several layers can
+    /// be checked before any of them changes.
+    pub fn recalibrated_stats(&self) -> Result<RunningStats> {
+        let Some(population) = self.recalibration.as_ref() else {
             return Err(Error::Recalibration("no recalibration was begun"));
         };
-        let Some(running) = self.running.as_mut() else {
+        if self.running.is_none() {
             return Err(Error::Recalibration(
                 "the layer does not track running statistics",
             ));
-        };
+        }
         if population.count < 2.0 {
             return Err(Error::Recalibration(
                 "fewer than two values per channel were seen",
@@ -292,10 +306,21 @@ impl BatchNorm {
             VarianceEstimator::Unbiased => population.count - 1.0,
             VarianceEstimator::Biased => population.count,
         };
-        running.running_mean = population.mean;
-        running.running_var = population.m2.iter().map(|m2| m2 / divisor).collect();
-        running.num_batches_tracked = population.batches;
-        Ok(())
+        let stats = RunningStats {
+            running_mean: population.mean.clone(),
+            running_var: population.m2.iter().map(|m2| m2 / divisor).collect(),
+            num_batches_tracked: population.batches,
+        };
+        // What set_running_stats would refuse, refused here (values near the f64 limit can
+        // overflow the pooled moments), so that a layer whose check passed always takes them.
+        let usable = stats.running_mean.iter().all(|m| m.is_finite())
+            && stats.running_var.iter().all(|v| v.is_finite() && *v >= 0.0);
+        if !usable {
+            return Err(Error::Recalibration(
+                "the population statistics overflowed (values too large for f64)",
+            ));
+        }
+        Ok(stats)
     }
 
     /// How the layer's kernels run: threads and instruction set. Results are identical for
