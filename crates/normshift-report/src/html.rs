@@ -289,6 +289,13 @@ fn feature_detail(out: &mut String, f: &FeatureDrift) {
             escape(&f.unseen_categories.join(", "))
         );
     }
+    for note in &f.notes {
+        let _ = write!(
+            out,
+            r#"<tr><td>note</td><td colspan="3">{}</td></tr>"#,
+            escape(note)
+        );
+    }
     if !f.vanished_categories.is_empty() {
         let _ = write!(
             out,

@@ -21,7 +21,9 @@
 //! absolute rate. The dataset drifts when the share of drifted features reaches
 //! `dataset_share` (default: any feature), or a column appears, vanishes, or changes kind.
 
-use crate::profile::{CategoricalSummary, ColumnProfile, ColumnSummary, NumericSummary};
+use crate::profile::{
+    CategoricalSummary, ColumnProfile, ColumnSummary, NumericSummary, MAX_CATEGORIES,
+};
 use normshift_stats::{self as stats, Correction, KsMode, Method};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -189,6 +191,9 @@ pub struct FeatureDrift {
     /// Categories only in the reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanished_categories: Vec<String>,
+    /// What could not be tested for this feature, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Both sides of a numeric feature on a common grid, for plotting.
@@ -493,6 +498,18 @@ fn category_counts(s: &CategoricalSummary) -> std::collections::BTreeMap<String,
     counts
 }
 
+/// Labels `a` counted that `b` did not, when `b` kept every label it saw (none pooled).
+fn unmatched(a: &CategoricalSummary, b: &CategoricalSummary) -> Vec<String> {
+    if b.other > 0 {
+        return Vec::new();
+    }
+    a.counts
+        .keys()
+        .filter(|k| !b.counts.contains_key(*k))
+        .cloned()
+        .collect()
+}
+
 fn shares(s: &CategoricalSummary) -> std::collections::BTreeMap<String, f64> {
     let counts = category_counts(s);
     let total: u64 = counts.values().sum();
@@ -648,6 +665,7 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
         distribution: None,
         unseen_categories: Vec::new(),
         vanished_categories: Vec::new(),
+        notes: Vec::new(),
     };
     match (&rp.summary, &cp.summary) {
         (ColumnSummary::Numeric(r), ColumnSummary::Numeric(c)) => {
@@ -686,39 +704,55 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                 });
             }
         }
-        (ColumnSummary::Categorical(r), ColumnSummary::Categorical(c)) => {
+        (ColumnSummary::Categorical(rs), ColumnSummary::Categorical(cs)) => {
             f.kind = "categorical";
-            let (r, c) = (&category_counts(r), &category_counts(c));
-            let labels: BTreeSet<&String> = r.keys().chain(c.keys()).collect();
-            let rv: Vec<f64> = labels
-                .iter()
-                .map(|l| *r.get(*l).unwrap_or(&0) as f64)
+            // A label counts as new (or gone) only where the other side kept every label
+            // it saw; otherwise the label may be among that side's pooled ones.
+            f.unseen_categories = unmatched(cs, rs);
+            f.vanished_categories = unmatched(rs, cs);
+            let overflowed: Vec<&str> = [("reference", rs), ("current", cs)]
+                .into_iter()
+                .filter(|(_, s)| s.other > 0)
+                .map(|(side, _)| side)
                 .collect();
-            let cv: Vec<f64> = labels
-                .iter()
-                .map(|l| *c.get(*l).unwrap_or(&0) as f64)
-                .collect();
-            f.unseen_categories = c.keys().filter(|k| !r.contains_key(*k)).cloned().collect();
-            f.vanished_categories = r.keys().filter(|k| !c.contains_key(*k)).cloned().collect();
-            let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
-            if rt > 0.0 && ct > 0.0 {
-                let t = stats::chi_square_2xk(&rv, &cv);
-                f.tests.push(TestOutcome {
-                    name: "chi_square",
-                    statistic: t.statistic,
-                    p_value: t.p_value,
-                    p_value_adjusted: t.p_value,
-                    method: "asymptotic",
-                    statistic_error: None,
-                });
-                f.effect_sizes.js_divergence = Some(stats::js_divergence(&rv, &cv, 2.0));
-                f.effect_sizes.total_variation = Some(
-                    rv.iter()
-                        .zip(&cv)
-                        .map(|(a, b)| (a / rt - b / ct).abs())
-                        .sum::<f64>()
-                        / 2.0,
-                );
+            if !overflowed.is_empty() {
+                // Beyond MAX_CATEGORIES labels, which ones are pooled depends on the order
+                // of the rows (and of merged profiles), so per-label counts of the two sides
+                // are not comparable: a test on them would find drift in shuffled copies.
+                f.notes.push(format!(
+                    "not tested: more than {MAX_CATEGORIES} distinct labels on the {} side; \
+                     labels beyond the first {MAX_CATEGORIES} seen are pooled in an order that \
+                     depends on the rows, so per-label counts cannot be compared",
+                    overflowed.join(" and ")
+                ));
+            } else {
+                let (r, c) = (&rs.counts, &cs.counts);
+                let labels: BTreeSet<&String> = r.keys().chain(c.keys()).collect();
+                let count = |m: &std::collections::BTreeMap<String, u64>, l: &String| {
+                    *m.get(l).unwrap_or(&0) as f64
+                };
+                let rv: Vec<f64> = labels.iter().map(|l| count(r, l)).collect();
+                let cv: Vec<f64> = labels.iter().map(|l| count(c, l)).collect();
+                let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
+                if rt > 0.0 && ct > 0.0 {
+                    let t = stats::chi_square_2xk(&rv, &cv);
+                    f.tests.push(TestOutcome {
+                        name: "chi_square",
+                        statistic: t.statistic,
+                        p_value: t.p_value,
+                        p_value_adjusted: t.p_value,
+                        method: "asymptotic",
+                        statistic_error: None,
+                    });
+                    f.effect_sizes.js_divergence = Some(stats::js_divergence(&rv, &cv, 2.0));
+                    f.effect_sizes.total_variation = Some(
+                        rv.iter()
+                            .zip(&cv)
+                            .map(|(a, b)| (a / rt - b / ct).abs())
+                            .sum::<f64>()
+                            / 2.0,
+                    );
+                }
             }
         }
         _ => return Outcome::KindChanged(rp.name.clone()),

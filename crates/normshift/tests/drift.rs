@@ -218,6 +218,58 @@ fn categories_report_unseen_and_vanished_by_name() {
 }
 
 #[test]
+fn more_labels_than_are_kept_are_not_tested_by_name() {
+    // 12,000 labels, 5 rows each; the current side holds the same rows in another order, so
+    // the two sides pool different labels beyond the first 10,000 they meet.
+    let labels: Vec<String> = (0..12_000).map(|i| format!("id{i}")).collect();
+    let reference: Vec<Option<&str>> = (0..60_000)
+        .map(|i| Some(labels[i % 12_000].as_str()))
+        .collect();
+    let current: Vec<Option<&str>> = (0..60_000)
+        .map(|i| Some(labels[(i * 7_919) % 60_000 % 12_000].as_str()))
+        .collect();
+    let mut sorted_ref = reference.clone();
+    let mut sorted_cur = current.clone();
+    sorted_ref.sort();
+    sorted_cur.sort();
+    assert_eq!(sorted_ref, sorted_cur, "the same rows");
+    let r = compare(
+        &side(&[], &[("id", reference.clone())], true),
+        &side(&[], &[("id", current)], true),
+        &DriftOptions::default(),
+    );
+    let f = &r.features[0];
+    assert!(!f.drift, "{:?}", f.reasons);
+    assert!(!r.dataset_drift);
+    assert!(f.tests.iter().all(|t| t.name != "chi_square"));
+    assert!(f.unseen_categories.is_empty() && f.vanished_categories.is_empty());
+    assert!(
+        f.notes[0].starts_with(
+            "not tested: more than 10000 distinct labels on the reference and current side"
+        ),
+        "{:?}",
+        f.notes
+    );
+    // The current side within the limit: the reference labels it lacks are gone for sure
+    // (it kept every label it saw), but its own labels may be among the reference's pooled
+    // ones, so none is called new.
+    let few: Vec<Option<&str>> = (0..100).map(|i| Some(["a", "b"][i % 2])).collect();
+    let r = compare(
+        &side(&[], &[("id", reference)], true),
+        &side(&[], &[("id", few)], true),
+        &DriftOptions::default(),
+    );
+    let f = &r.features[0];
+    assert!(f.unseen_categories.is_empty());
+    assert_eq!(f.vanished_categories.len(), 10_000);
+    assert!(
+        f.notes[0].contains("on the reference side"),
+        "{:?}",
+        f.notes
+    );
+}
+
+#[test]
 fn schema_changes_make_the_dataset_drift() {
     let a = side(
         &[("x", vec![1.0, 2.0, 3.0]), ("gone", vec![1.0, 2.0, 3.0])],

@@ -180,7 +180,7 @@ fn line(out: &mut String, f: &FeatureDrift, color: bool) -> std::fmt::Result {
         num(e.js_divergence),
         num(Some(e.missing_rate_change * 100.0)),
     )?;
-    for reason in &f.reasons {
+    for reason in f.reasons.iter().chain(&f.notes) {
         writeln!(out, "      {reason}")?;
     }
     Ok(())
