@@ -84,9 +84,10 @@ pub struct Execution {
     pub simd: SimdLevel,
     /// Whether the allocating entry points (`*_vec_with`) ask Linux for transparent huge
     /// pages for outputs of 32 MiB or more (see [`output_vec`](crate::output_vec)). Off by
-    /// default: measured, it makes a fresh 51 MB output 1.3-2.7x cheaper, but inside candle's
-    /// autograd it sped up the f32 51 MB training steps and slowed the f64 103 MB one by half
-    /// (README, "Fresh output buffers"). No effect on other systems or on buffers you pass.
+    /// default: measured, it makes a fresh 51 MB output 1.3-2.7x cheaper and most 51-103 MB
+    /// candle training steps up to a third faster, but on a VM that hands freed memory back to its
+    /// host it slowed the allocations made after it elsewhere in the process (README, "A
+    /// training step in candle"). No effect on other systems or on buffers you pass.
     pub huge_pages: bool,
 }
 
