@@ -53,11 +53,15 @@ pub struct BatchNorm {
     bias: Option<Var>,
     layout: Layout,
     mode: Arc<Mutex<Option<Mode>>>,
+    /// The dtype given to [`BatchNorm::new`]: the parameters', and the running statistics'
+    /// in a state file.
+    dtype: DType,
 }
 
 impl BatchNorm {
     /// A new layer: gamma 1, beta 0 (as `dtype` Vars on `device` when `config.affine`),
-    /// running mean 0, running variance 1.
+    /// running mean 0, running variance 1 (saved as `dtype`, as PyTorch saves a module's
+    /// buffers in its dtype).
     pub fn new(
         config: BatchNormConfig,
         dtype: DType,
@@ -80,6 +84,7 @@ impl BatchNorm {
             bias,
             layout: Layout::ChannelsFirst,
             mode: Arc::new(Mutex::new(None)),
+            dtype,
         })
     }
 

@@ -19,13 +19,13 @@ pub const PYTORCH_NAMES: [&str; 5] = [
 impl BatchNorm {
     /// The layer's state as PyTorch names it, each key prefixed with `prefix` (for example
     /// `"features.1."`): `weight` and `bias` (with affine parameters), `running_mean`,
-    /// `running_var` (in the parameters' dtype, f32 without them) and `num_batches_tracked`
+    /// `running_var` (in the dtype the layer was made with) and `num_batches_tracked`
     /// (i64, zero-dimensional) when running statistics are tracked. Fails when a running
     /// statistic does not fit in that dtype (a variance above 65504 in f16, say), rather than
     /// write an infinity that no loader accepts.
     pub fn state_dict(&self, prefix: &str) -> candle_core::Result<HashMap<String, Tensor>> {
         let mut out = HashMap::new();
-        let dtype = self.weight.as_ref().map_or(DType::F32, |w| w.dtype());
+        let dtype = self.dtype;
         let dev = Device::Cpu;
         if let (Some(w), Some(b)) = (&self.weight, &self.bias) {
             out.insert(format!("{prefix}weight"), w.as_tensor().detach());
@@ -47,7 +47,9 @@ impl BatchNorm {
     }
 
     /// Loads a state named as [`BatchNorm::state_dict`] writes it (and PyTorch's
-    /// `state_dict()`): every expected key must be present with `num_features` values.
+    /// `state_dict()`): every expected key must be present with `num_features` values, except
+    /// `num_batches_tracked`, which PyTorch before 0.4.1 did not write: without it the layer
+    /// keeps its own count, as PyTorch does.
     /// Nothing changes unless everything checks out.
     pub fn load_state_dict(
         &self,
@@ -84,10 +86,16 @@ impl BatchNorm {
             _ => None,
         };
         let running = if self.running_stats().is_some() {
+            // PyTorch before 0.4.1 wrote no num_batches_tracked; PyTorch then keeps the
+            // module's own count (`_NormBase._load_from_state_dict`).
+            let count = match tensors.get(&format!("{prefix}num_batches_tracked")) {
+                Some(t) => batch_count(t, prefix)?,
+                None => self.running_stats().map_or(0, |r| r.num_batches_tracked),
+            };
             Some(RunningStats {
                 running_mean: values("running_mean")?,
                 running_var: values("running_var")?,
-                num_batches_tracked: batch_count(get("num_batches_tracked")?, prefix)?,
+                num_batches_tracked: count,
             })
         } else {
             None

@@ -541,6 +541,35 @@ fn states_with_non_finite_parameters_or_counts_that_are_not_integers_are_refused
 }
 
 #[test]
+fn a_layer_without_affine_parameters_saves_in_its_dtype_and_old_pytorch_files_load() {
+    // No weight or bias: the running statistics are saved in the layer's dtype (f64 here,
+    // exact), as PyTorch saves a module's buffers.
+    let config = || BatchNormConfig::new(2).affine(false);
+    let bn = BatchNorm::new(config(), DType::F64, &DEV).unwrap();
+    let stats = normshift::RunningStats {
+        running_mean: vec![0.1, 1.0 / 3.0],
+        running_var: vec![2.0 / 3.0, 7.25],
+        num_batches_tracked: 4,
+    };
+    bn.set_running_stats(stats.clone()).unwrap();
+    let state = bn.state_dict("").unwrap();
+    assert_eq!(state["running_var"].dtype(), DType::F64);
+    let loaded = BatchNorm::new(config(), DType::F64, &DEV).unwrap();
+    loaded.load_state_dict(&state, "").unwrap();
+    assert_eq!(loaded.running_stats().unwrap(), stats);
+    // A file from PyTorch before 0.4.1 has no num_batches_tracked: the layer keeps its count.
+    let mut old = state.clone();
+    old.remove("num_batches_tracked");
+    old.insert(
+        "running_mean".into(),
+        Tensor::new(&[5.0f64, 6.0], &DEV).unwrap(),
+    );
+    loaded.load_state_dict(&old, "").unwrap();
+    let r = loaded.running_stats().unwrap();
+    assert_eq!((r.running_mean, r.num_batches_tracked), (vec![5.0, 6.0], 4));
+}
+
+#[test]
 fn an_f16_layer_whose_statistics_do_not_fit_in_f16_is_not_saved() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bn.safetensors");
