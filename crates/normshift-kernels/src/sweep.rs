@@ -228,11 +228,7 @@ fn channel_sums_impl<T: Element, const WEIGHTED: bool>(
                 };
                 dispatch(level, task);
             };
-            if parallel {
-                partial.par_chunks_mut(per_task).enumerate().for_each(task);
-            } else {
-                partial.chunks_mut(per_task).enumerate().for_each(task);
-            }
+            for_each_chunk(&mut partial, per_task, parallel, task);
             // Runs of one channel are combined in outer order, whatever the task split.
             for (run, [p1, p2]) in partial.iter().enumerate() {
                 let c = run % dims.channels;
@@ -540,12 +536,23 @@ fn affine_impl<T: Element, const TWO_INPUTS: bool>(
             };
             dispatch(level, task);
         };
-        if parallel {
-            out.par_chunks_mut(plan.per_task).enumerate().for_each(task);
-        } else {
-            out.chunks_mut(plan.per_task).enumerate().for_each(task);
-        }
+        for_each_chunk(out, plan.per_task, parallel, task);
     });
+}
+
+/// Calls `task((i, chunk))` for the `i`-th `per_task`-element chunk of `data`, on the current
+/// rayon pool when `parallel`, else in order on this thread.
+fn for_each_chunk<E: Send>(
+    data: &mut [E],
+    per_task: usize,
+    parallel: bool,
+    task: impl Fn((usize, &mut [E])) + Send + Sync,
+) {
+    if parallel {
+        data.par_chunks_mut(per_task).enumerate().for_each(task);
+    } else {
+        data.chunks_mut(per_task).enumerate().for_each(task);
+    }
 }
 
 /// How an affine map over `dims` is cut into tasks.
@@ -698,10 +705,6 @@ fn in_place_impl<T: Element, const TWO_INPUTS: bool>(
             };
             dispatch(level, task);
         };
-        if parallel {
-            io.par_chunks_mut(plan.per_task).enumerate().for_each(task);
-        } else {
-            io.chunks_mut(plan.per_task).enumerate().for_each(task);
-        }
+        for_each_chunk(io, plan.per_task, parallel, task);
     });
 }
