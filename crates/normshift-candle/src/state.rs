@@ -79,7 +79,7 @@ impl BatchNorm {
             if let Some((i, bad)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
                 candle_core::bail!("'{prefix}{name}'[{i}] = {bad} is invalid: must be finite");
             }
-            narrowed(&format!("{prefix}{name}"), &v, var.dtype())
+            narrowed(&format!("{prefix}{name}"), &v, var.dtype())?.to_device(var.device())
         };
         let params = match (&self.weight, &self.bias) {
             (Some(w), Some(b)) => Some((w, b, param("weight", w)?, param("bias", b)?)),
@@ -92,11 +92,23 @@ impl BatchNorm {
                 Some(t) => batch_count(t, prefix)?,
                 None => self.running_stats().map_or(0, |r| r.num_batches_tracked),
             };
-            Some(RunningStats {
+            let stats = RunningStats {
                 running_mean: values("running_mean")?,
                 running_var: values("running_var")?,
                 num_batches_tracked: count,
-            })
+            };
+            // Statistics the layer could not save in its dtype are refused here too.
+            narrowed(
+                &format!("{prefix}running_mean"),
+                &stats.running_mean,
+                self.dtype,
+            )?;
+            narrowed(
+                &format!("{prefix}running_var"),
+                &stats.running_var,
+                self.dtype,
+            )?;
+            Some(stats)
         } else {
             None
         };
@@ -152,6 +164,9 @@ fn narrowed(name: &str, values: &[f64], dtype: DType) -> candle_core::Result<Ten
     Ok(t)
 }
 
+/// 2^64, one past `u64::MAX` (which as an `f64` rounds up to it).
+const TWO_POW_64: f64 = 18_446_744_073_709_551_616.0;
+
 /// `num_batches_tracked`: one number, an integer >= 0 (PyTorch writes an i64; a float is
 /// accepted when it holds such an integer).
 fn batch_count(t: &Tensor, prefix: &str) -> candle_core::Result<u64> {
@@ -162,7 +177,7 @@ fn batch_count(t: &Tensor, prefix: &str) -> candle_core::Result<u64> {
     }
     if t.dtype().is_float() {
         let v = t.to_dtype(DType::F64)?.to_vec1::<f64>()?[0];
-        if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64) {
+        if !(v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < TWO_POW_64) {
             candle_core::bail!("'{name}' is {v}: must be an integer >= 0");
         }
         return Ok(v as u64);

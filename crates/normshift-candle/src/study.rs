@@ -485,8 +485,10 @@ fn record(
     step: usize,
     loss: f64,
 ) -> candle_core::Result<()> {
+    // Evaluate first: a refused evaluation must leave the three series the same length.
+    let accuracy = model.accuracy(test)?;
     run.steps.push(step);
-    run.test_accuracy.push(model.accuracy(test)?);
+    run.test_accuracy.push(accuracy);
     run.train_loss.push(loss);
     Ok(())
 }

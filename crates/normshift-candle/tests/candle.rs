@@ -529,6 +529,28 @@ fn states_with_non_finite_parameters_or_counts_that_are_not_integers_are_refused
         "{err}"
     );
     assert_eq!(vec(bn.weight().unwrap().as_tensor()), [1.0; 3]);
+    // So is a running variance it could not save.
+    let mut big_var = state(&good, &good, i64_count.clone());
+    big_var.insert(
+        "p.running_var".into(),
+        Tensor::new(&[1.0f32, 137_253.77, 1.0], &DEV).unwrap(),
+    );
+    let err = bn.load_state_dict(&big_var, "p.").unwrap_err().to_string();
+    assert!(
+        err.contains("'p.running_var'[1] = 137253.765625 does not fit in F16"),
+        "{err}"
+    );
+    assert_eq!(bn.running_stats().unwrap().running_var, [1.0; 3]);
+    // A float count of 2^64 is one past the largest count.
+    let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
+    let err = bn
+        .load_state_dict(
+            &state(&good, &good, count(18_446_744_073_709_551_616.0)),
+            "p.",
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("must be an integer >= 0"), "{err}");
     // An integral float count loads (a converted file), as does PyTorch's i64.
     let bn = BatchNorm::new(BatchNormConfig::new(3), DType::F32, &DEV).unwrap();
     bn.load_state_dict(&state(&good, &good, count(3.0)), "p.")

@@ -169,6 +169,9 @@ fn a_run_whose_evaluation_is_refused_is_reported_as_diverged() {
     let (_, why) = run.diverged.clone().expect("lr 1e39 must blow up");
     assert!(why.contains("refused"), "{why}");
     assert_eq!(run.final_accuracy, None);
+    // Every recorded step has its accuracy and loss.
+    assert_eq!(run.steps.len(), run.test_accuracy.len());
+    assert_eq!(run.steps.len(), run.train_loss.len());
 }
 
 fn fake(batch_norm: bool, lr: f64, acc: Option<f64>, steps: Option<usize>) -> Run {
