@@ -217,6 +217,43 @@ fn drift_exit_codes_and_json_schema() {
 }
 
 #[test]
+fn drift_says_which_categorical_columns_it_could_not_test() {
+    // 12,000 ID labels, the current file the same rows in another order: not tested by
+    // label (which labels are pooled beyond 10,000 depends on the order), said in the text
+    // and the JSON, and no drift.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = |step: usize| -> String {
+        let mut text = String::from("id,x\n");
+        for i in 0..60_000 {
+            text.push_str(&format!("id{},{}\n", (i * step) % 60_000 % 12_000, i % 7));
+        }
+        text
+    };
+    let a = write(d, "a.csv", &rows(1));
+    let b = write(d, "b.csv", &rows(7_919));
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = normshift(&["drift", a, b]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains("not tested (see their notes): id"), "{text}");
+    assert!(
+        text.contains("more than 10000 distinct labels on both sides"),
+        "{text}"
+    );
+    let out = normshift(&["drift", a, b, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = &json["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "id")
+        .unwrap();
+    assert!(id["notes"][0].as_str().unwrap().starts_with("not tested"));
+    assert_eq!(id["drift"], false);
+}
+
+#[test]
 fn drift_against_a_profile_uses_sketches_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("ref.json");

@@ -719,11 +719,14 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                 // Beyond MAX_CATEGORIES labels, which ones are pooled depends on the order
                 // of the rows (and of merged profiles), so per-label counts of the two sides
                 // are not comparable: a test on them would find drift in shuffled copies.
+                let sides = match overflowed.as_slice() {
+                    [side] => format!("the {side} side"),
+                    _ => "both sides".to_string(),
+                };
                 f.notes.push(format!(
-                    "not tested: more than {MAX_CATEGORIES} distinct labels on the {} side; \
+                    "not tested: more than {MAX_CATEGORIES} distinct labels on {sides}; \
                      labels beyond the first {MAX_CATEGORIES} seen are pooled in an order that \
-                     depends on the rows, so per-label counts cannot be compared",
-                    overflowed.join(" and ")
+                     depends on the rows, so per-label counts cannot be compared"
                 ));
             } else {
                 let (r, c) = (&rs.counts, &cs.counts);

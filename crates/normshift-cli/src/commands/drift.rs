@@ -232,6 +232,21 @@ impl Report for Drift {
                 "  sketch tests: D is known to ±{sketch_error:.3} and p allows for it, so a shift with D below that cannot be seen; compare two data files for exact tests\n"
             )?;
         }
+        // Features whose distribution could not be tested (each says why under its line),
+        // named here too, as they sort last and may fall outside the features shown.
+        let untested: Vec<&str> = r
+            .features
+            .iter()
+            .filter(|f| !f.notes.is_empty())
+            .map(|f| f.name.as_str())
+            .collect();
+        if !untested.is_empty() {
+            writeln!(
+                out,
+                "  not tested (see their notes): {}",
+                untested.join(", ")
+            )?;
+        }
         for (what, names) in [
             ("only in the reference", &r.schema.only_in_reference),
             ("only in the current data", &r.schema.only_in_current),
