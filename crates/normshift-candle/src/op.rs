@@ -85,7 +85,11 @@ impl BatchNormOp {
         // (README, "A training step in candle"). A gradient that still tracks a graph (with
         // candle's CANDLE_GRAD_DO_NOT_DETACH, for higher-order derivatives) or is a strided
         // view is left alone, and dx goes into new memory.
-        if !dy.track_op() && dy.is_contiguous() && dy.dtype() == x.dtype() {
+        if !dy.track_op()
+            && dy.is_contiguous()
+            && dy.dtype() == x.dtype()
+            && gradients_are_private()
+        {
             let over = DxOverDy {
                 dims,
                 saved: &saved,
@@ -127,6 +131,75 @@ impl BatchNormOp {
             dgamma,
             dbeta,
         ))
+    }
+}
+
+/// Whether the candle this is built with hands an op's backward a gradient that no other
+/// tensor holds, so that writing `dx` over it is safe. candle 0.11.1 does (every gradient it
+/// passes is the seed or a fresh sum); a later candle might share one, say between both
+/// operands of an addition. Checked once per process on such a graph, `(probe(x) + v).sum()`
+/// with `v` a `Var`, whose probe op overwrites its incoming gradient: if `v`'s gradient then
+/// is not all ones, candle shared it, and `dx` always goes into new memory.
+pub(crate) fn gradients_are_private() -> bool {
+    static PRIVATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PRIVATE.get_or_init(|| probe_gradient_sharing().unwrap_or(false))
+}
+
+fn probe_gradient_sharing() -> candle_core::Result<bool> {
+    let dev = candle_core::Device::Cpu;
+    let x = candle_core::Var::new(&[1.0f64, 2.0, 3.0], &dev)?;
+    let v = candle_core::Var::new(&[4.0f64, 5.0, 6.0], &dev)?;
+    let y = x.as_tensor().apply_op1(OverwritingProbe)?;
+    let grads = ((&y + v.as_tensor())? + &y)?.sum_all()?.backward()?;
+    let Some(dv) = grads.get(v.as_tensor()) else {
+        return Ok(false);
+    };
+    Ok(dv.to_vec1::<f64>()? == [1.0; 3])
+}
+
+/// The probe's op: forward copies `x`; backward overwrites the gradient it is handed (when
+/// detached, as the layer's backward would) and returns it.
+struct OverwritingProbe;
+
+impl candle_core::CustomOp1 for OverwritingProbe {
+    fn name(&self) -> &'static str {
+        "normshift-gradient-probe"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s: &CpuStorage,
+        l: &CandleLayout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let values = slice::<f64>(s, l)?.to_vec();
+        Ok((CpuStorage::F64(values), l.shape().clone()))
+    }
+
+    fn bwd(&self, _x: &Tensor, _y: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
+        if !dy.track_op() && dy.is_contiguous() {
+            dy.inplace_op1(&FillWith(7.0))?;
+        }
+        Ok(Some(dy.clone()))
+    }
+}
+
+/// Sets every element of an f64 tensor to the value.
+struct FillWith(f64);
+
+impl candle_core::InplaceOp1 for FillWith {
+    fn name(&self) -> &'static str {
+        "normshift-fill"
+    }
+
+    fn cpu_fwd(&self, s: &mut CpuStorage, l: &CandleLayout) -> candle_core::Result<()> {
+        let (start, end) = l
+            .contiguous_offsets()
+            .ok_or_else(|| candle_core::Error::Msg("fill: not contiguous".into()))?;
+        match s {
+            CpuStorage::F64(v) => v[start..end].fill(self.0),
+            other => candle_core::bail!("fill: no {:?}", other.dtype()),
+        }
+        Ok(())
     }
 }
 
@@ -291,6 +364,14 @@ mod tests {
         );
         x.apply_op3_no_bwd(gamma, beta, &op).unwrap();
         op
+    }
+
+    #[test]
+    fn the_candle_we_build_with_hands_out_private_gradients() {
+        // If a candle update starts sharing gradients between tensors, this fails (and the
+        // layer falls back to a new dx at run time): look at the probe before updating.
+        assert!(probe_gradient_sharing().unwrap());
+        assert!(gradients_are_private());
     }
 
     #[test]
