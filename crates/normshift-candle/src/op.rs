@@ -95,7 +95,7 @@ impl BatchNormOp {
                 saved: &saved,
                 gamma,
                 exec,
-                sums: std::cell::RefCell::new((dgamma.clone(), dbeta.clone())),
+                sums: std::cell::RefCell::new((vec![0.0; c], vec![0.0; c])),
             };
             // Refused (by candle, if dy shared x's storage; or by the kernel's checks, made
             // before it writes anything): fall through to the separate dx, which reports any
@@ -137,9 +137,9 @@ impl BatchNormOp {
 /// Whether the candle this is built with hands an op's backward a gradient that no other
 /// tensor holds, so that writing `dx` over it is safe. candle 0.11.1 does (every gradient it
 /// passes is the seed or a fresh sum); a later candle might share one, say between both
-/// operands of an addition. Checked once per process on such a graph, `(probe(x) + v).sum()`
-/// with `v` a `Var`, whose probe op overwrites its incoming gradient: if `v`'s gradient then
-/// is not all ones, candle shared it, and `dx` always goes into new memory.
+/// operands of an addition. Checked once per process on such a graph, `(y + v + y).sum()`
+/// with `y = probe(x)` and `v` a `Var`, whose probe op overwrites its incoming gradient: if
+/// `v`'s gradient then is not all ones, candle shared it, and `dx` always goes into new memory.
 pub(crate) fn gradients_are_private() -> bool {
     static PRIVATE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PRIVATE.get_or_init(|| probe_gradient_sharing().unwrap_or(false))
