@@ -3,16 +3,12 @@
 /// Wasserstein-1 (earth mover's) distance between two sorted samples,
 /// `∫ |F_a(x) - F_b(x)| dx`, equal to `scipy.stats.wasserstein_distance(a, b)`.
 ///
-/// One `O(n + m)` merge; the area between the two empirical CDFs is accumulated between
-/// successive merged values. Inputs must be sorted ascending and NaN-free. Returns NaN when
-/// either sample is empty.
+/// One `O(n + m)` merge ([`merge_statistics`](crate::merge_statistics), which also gives
+/// the KS statistic of the same merge); the area between the two empirical CDFs is
+/// accumulated between successive merged values. Inputs must be sorted ascending. Returns
+/// NaN when either sample is empty or contains a NaN.
 pub fn wasserstein_1_sorted(a: &[f64], b: &[f64]) -> f64 {
-    let (n, m) = (a.len(), b.len());
-    if n == 0 || m == 0 {
-        return f64::NAN;
-    }
-    let (nf, mf) = (n as f64, m as f64);
-    merge_area(a, b, |i| i as f64 / nf, |j| j as f64 / mf)
+    crate::merge::merge_statistics(a, b).wasserstein_1
 }
 
 /// Weighted Wasserstein-1 distance, equal to

@@ -1,6 +1,7 @@
 //! Two-sample Kolmogorov–Smirnov test, following `scipy.stats.ks_2samp` (two-sided).
 
 use crate::kolmogorov::kstwo_sf;
+use crate::merge::merge_statistics;
 use crate::{Method, TestResult};
 
 /// How [`ks_2samp_sorted`] and [`ks_p_value`] compute the p-value.
@@ -22,44 +23,18 @@ pub const MAX_AUTO_N: u64 = 10_000;
 
 /// The two-sample statistic `D = max |F_a(x) - F_b(x)|` of two sorted samples.
 ///
-/// One merge over both slices, `O(n + m)`. Both empirical CDFs are evaluated after all
-/// copies of a tied value, so ties are handled exactly like scipy's `searchsorted(side='right')`.
-/// Returns NaN when either sample is empty. NaN inputs (a broken precondition) give NaN or a
-/// meaningless number, never a hang or a panic.
+/// One merge over both slices, `O(n + m)` ([`merge_statistics`], which also gives the
+/// Wasserstein-1 distance of the same merge). Both empirical CDFs are evaluated after all
+/// copies of a tied value, so ties are handled exactly like scipy's
+/// `searchsorted(side='right')`. Returns NaN when either sample is empty or contains a NaN.
 pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
-    let (n, m) = (a.len(), b.len());
-    if n == 0 || m == 0 {
-        return f64::NAN;
-    }
-    let (nf, mf) = (n as f64, m as f64);
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut d = 0.0f64;
-    while i < n && j < m {
-        let v = if a[i] <= b[j] { a[i] } else { b[j] };
-        let (i0, j0) = (i, j);
-        while i < n && a[i] <= v {
-            i += 1;
-        }
-        while j < m && b[j] <= v {
-            j += 1;
-        }
-        if i == i0 && j == j0 {
-            // Only NaN stops both sides from advancing: refuse rather than loop.
-            return f64::NAN;
-        }
-        let diff = (i as f64 / nf - j as f64 / mf).abs();
-        if diff > d {
-            d = diff;
-        }
-    }
-    // Once one sample is exhausted its CDF is 1 and the other's only grows toward 1, so the
-    // difference only shrinks: the maximum has been seen.
-    d
+    merge_statistics(a, b).ks_statistic
 }
 
 /// Two-sided two-sample Kolmogorov–Smirnov test, as `scipy.stats.ks_2samp(a, b, method=…)`.
 ///
-/// * `a`, `b` must be sorted ascending and free of NaN (not checked beyond debug builds).
+/// * `a`, `b` must be sorted ascending (not checked beyond debug builds); a NaN in either
+///   gives a NaN statistic and p-value.
 /// * The statistic is computed by one `O(n + m)` merge, ties handled exactly.
 /// * [`KsMode::Auto`] is exact when `max(n, m) <= 10000`, asymptotic otherwise; the exact
 ///   path falls back to the asymptotic one where scipy does (see [`ks_p_value`]).
@@ -69,15 +44,19 @@ pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
 pub fn ks_2samp_sorted(a: &[f64], b: &[f64], mode: KsMode) -> TestResult {
     debug_assert!(!a.windows(2).any(|w| w[0] > w[1]), "a must be sorted");
     debug_assert!(!b.windows(2).any(|w| w[0] > w[1]), "b must be sorted");
-    let d = ks_statistic_sorted(a, b);
-    if d.is_nan() {
-        return TestResult {
-            statistic: f64::NAN,
-            p_value: f64::NAN,
-            method: Method::Asymptotic,
-        };
-    }
-    let (statistic, p_value, method) = ks_test_from_d(d, a.len() as u64, b.len() as u64, mode);
+    ks_2samp_from_statistic(
+        ks_statistic_sorted(a, b),
+        a.len() as u64,
+        b.len() as u64,
+        mode,
+    )
+}
+
+/// The test of [`ks_2samp_sorted`] for a statistic `d` already computed from samples of
+/// sizes `n` and `m` (for instance by [`merge_statistics`], together with the Wasserstein-1
+/// distance). NaN statistic and p-value when `n` or `m` is zero or `d` is NaN.
+pub fn ks_2samp_from_statistic(d: f64, n: u64, m: u64, mode: KsMode) -> TestResult {
+    let (statistic, p_value, method) = ks_test_from_d(d, n, m, mode);
     TestResult {
         statistic,
         p_value,

@@ -7,13 +7,15 @@
 //! | --- | --- |
 //! | [`ks_2samp_sorted`], [`ks_p_value`] | `scipy.stats.ks_2samp(a, b, method=…)`, two-sided |
 //! | [`wasserstein_1_sorted`], [`wasserstein_1_weighted`] | `scipy.stats.wasserstein_distance` |
+//! | [`merge_statistics`] | KS `D` and Wasserstein-1 from one merge |
 //! | [`chi_square_2xk`] | `scipy.stats.chi2_contingency` (Yates only when dof = 1) |
 //! | [`two_proportion_z`] | `statsmodels…proportions_ztest` (pooled, two-sided) |
 //! | [`adjust_p_values`] | `statsmodels…multipletests` (`bonferroni`, `holm`, `fdr_bh`) |
 //! | [`psi`], [`js_divergence`] | closed forms; empty-bin epsilon and log base are arguments |
 //!
 //! Sample functions take slices **already sorted ascending and free of NaN** (the caller
-//! sorts once and reuses the order), so KS and Wasserstein are single `O(n + m)` merges.
+//! sorts once, [`sort_total_order`] is the fast way, and reuses the order), so KS and
+//! Wasserstein are single `O(n + m)` merges, or one merge for both ([`merge_statistics`]).
 //! Nothing panics on user data: empty inputs, mismatched lengths and invalid counts give
 //! NaN results, as each function documents.
 //!
@@ -34,12 +36,16 @@ mod contingency;
 mod distance;
 pub mod kolmogorov;
 mod ks;
+mod merge;
 mod multitest;
 pub mod special;
 
 pub use contingency::{chi_square_2xk, two_proportion_z};
 pub use distance::{js_divergence, psi, wasserstein_1_sorted, wasserstein_1_weighted};
-pub use ks::{ks_2samp_sorted, ks_p_value, ks_statistic_sorted, KsMode, MAX_AUTO_N};
+pub use ks::{
+    ks_2samp_from_statistic, ks_2samp_sorted, ks_p_value, ks_statistic_sorted, KsMode, MAX_AUTO_N,
+};
+pub use merge::{merge_statistics, sort_total_order, MergeStatistics};
 pub use multitest::{adjust_p_values, Correction};
 
 /// Result of a hypothesis test.

@@ -1,8 +1,9 @@
 //! Closed-form checks (PSI, JS, degenerate cases) and property tests.
 
 use normshift_stats::{
-    adjust_p_values, chi_square_2xk, js_divergence, ks_2samp_sorted, ks_p_value, psi,
-    two_proportion_z, wasserstein_1_sorted, wasserstein_1_weighted, Correction, KsMode, Method,
+    adjust_p_values, chi_square_2xk, js_divergence, ks_2samp_sorted, ks_p_value, merge_statistics,
+    psi, sort_total_order, two_proportion_z, wasserstein_1_sorted, wasserstein_1_weighted,
+    Correction, KsMode, Method,
 };
 use proptest::prelude::*;
 
@@ -112,8 +113,62 @@ fn sorted_sample() -> impl Strategy<Value = Vec<f64>> {
     })
 }
 
+fn continuous_sorted_sample() -> impl Strategy<Value = Vec<f64>> {
+    // Few ties, values around a large offset, signed zeros now and then.
+    prop::collection::vec(
+        prop_oneof![
+            8 => (-1e3f64..1e3).prop_map(|v| 1e8 + v * 1e-3),
+            1 => Just(0.0),
+            1 => Just(-0.0),
+        ],
+        1..200,
+    )
+    .prop_map(|mut v| {
+        v.sort_by(f64::total_cmp);
+        v
+    })
+}
+
+/// KS `D` and Wasserstein-1 from their definitions, without a merge: the empirical CDFs,
+/// counted by binary search, at every distinct value of the pooled sample.
+fn definitions(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let mut pooled: Vec<f64> = a.iter().chain(b).copied().collect();
+    pooled.sort_by(f64::total_cmp);
+    pooled.dedup_by(|x, y| x == y);
+    let cdf = |s: &[f64], v: f64| s.partition_point(|x| *x <= v) as f64 / s.len() as f64;
+    let gap = |v: f64| (cdf(a, v) - cdf(b, v)).abs();
+    let d = pooled.iter().map(|&v| gap(v)).fold(0.0, f64::max);
+    let w = pooled.windows(2).map(|w| gap(w[0]) * (w[1] - w[0])).sum();
+    (d, w)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn merge_matches_the_definitions(
+        (a, b) in prop_oneof![
+            (sorted_sample(), sorted_sample()),
+            (continuous_sorted_sample(), continuous_sorted_sample()),
+        ]
+    ) {
+        let merged = merge_statistics(&a, &b);
+        let (d, w) = definitions(&a, &b);
+        // The same gaps, summed in the same order: equal to the last bit.
+        prop_assert_eq!(merged.ks_statistic.to_bits(), d.to_bits());
+        prop_assert_eq!(merged.wasserstein_1.to_bits(), w.to_bits());
+        prop_assert_eq!(ks_2samp_sorted(&a, &b, KsMode::Asymptotic).statistic, d);
+        prop_assert_eq!(wasserstein_1_sorted(&a, &b), merged.wasserstein_1);
+    }
+
+    #[test]
+    fn total_order_sort_is_total_cmp_sort(v in prop::collection::vec(prop::num::f64::ANY, 0..300)) {
+        let mut expected = v.clone();
+        expected.sort_unstable_by(f64::total_cmp);
+        let got = sort_total_order(v);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&got), bits(&expected));
+    }
 
     #[test]
     fn ks_symmetric_and_bounded(a in sorted_sample(), b in sorted_sample()) {

@@ -359,14 +359,13 @@ fn exact_values<'a>(
     match sorted {
         Some(values) => Some(std::borrow::Cow::Borrowed(values)),
         None if summary.sketch.is_exact() => {
-            let mut values: Vec<f64> = summary
+            let values: Vec<f64> = summary
                 .sketch
                 .weighted_items()
                 .into_iter()
                 .map(|(v, _)| v)
                 .collect();
-            values.sort_by(f64::total_cmp);
-            Some(std::borrow::Cow::Owned(values))
+            Some(std::borrow::Cow::Owned(stats::sort_total_order(values)))
         }
         None => None,
     }
@@ -399,13 +398,20 @@ fn compare_numeric(
         // Every value of both sides is at hand (raw data, or a sketch that has not compacted
         // yet): the exact test, whatever the mode says.
         (Some(a), Some(b)) => {
-            let t = stats::ks_2samp_sorted(&a, &b, o.ks_mode);
+            // One merge gives both the KS statistic and the Wasserstein distance.
+            let merged = stats::merge_statistics(&a, &b);
+            let t = stats::ks_2samp_from_statistic(
+                merged.ks_statistic,
+                a.len() as u64,
+                b.len() as u64,
+                o.ks_mode,
+            );
             let method = if t.method == Method::Exact {
                 "exact"
             } else {
                 "asymptotic"
             };
-            effects.wasserstein = Some(stats::wasserstein_1_sorted(&a, &b));
+            effects.wasserstein = Some(merged.wasserstein_1);
             KsOutcome {
                 statistic: t.statistic,
                 p_value: t.p_value,

@@ -388,10 +388,7 @@ impl ColumnBuilder {
             };
             self.block = Vec::new();
         }
-        let values = self.values.take().map(|mut v| {
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        });
+        let values = self.values.take().map(normshift_stats::sort_total_order);
         if values.is_none() {
             refresh(&mut self.profile);
         } else if let ColumnSummary::Numeric(s) = &mut self.profile.summary {
