@@ -1,6 +1,7 @@
 //! CSV in batches, with the line of every record kept for error messages.
 
 use crate::{Batch, ColumnChunk, ColumnInfo, ColumnKind, Error, RawBatch, ReadOptions, Result};
+use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
@@ -228,6 +229,38 @@ impl CsvBatches {
         }
     }
 
+    /// One numeric column of a batch of records, parsed into `values` and `valid` (one
+    /// entry per record; `valid[i] == false` marks a missing value).
+    fn parse_numeric(
+        &self,
+        column: &ColumnInfo,
+        records: &[(u64, csv::StringRecord)],
+        values: &mut Vec<f64>,
+        valid: &mut Vec<bool>,
+    ) -> Result<()> {
+        for (line, record) in records {
+            let field = &record[column.index];
+            if is_missing(field) {
+                values.push(0.0);
+                valid.push(false);
+            } else if let Some(v) = parse_number(field) {
+                values.push(v);
+                valid.push(true);
+            } else {
+                return Err(self.error(
+                    *line,
+                    Some(&column.name),
+                    format!(
+                        "'{field}' is not a number, but the column looked numeric in its first rows; \
+                         read it as categories with --categorical '{}'",
+                        column.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn next_batch(
         &mut self,
         columns: &[ColumnInfo],
@@ -247,33 +280,39 @@ impl CsvBatches {
         if records.is_empty() {
             return Ok(None);
         }
-        let mut chunks = Vec::with_capacity(columns.len());
-        for column in columns {
-            chunks.push(match column.kind {
+        // Numeric columns are parsed in parallel (reading records stays serial), into
+        // buffers allocated here: allocated on the worker threads, they would spread over
+        // glibc's per-thread arenas and double the peak memory (measured: 67 -> 107-134 MB
+        // on a 300 MB CSV). The first error in column order is reported, as a serial pass
+        // would report it.
+        let n = records.len();
+        let mut numeric: Vec<(Vec<f64>, Vec<bool>)> = columns
+            .iter()
+            .map(|c| match c.kind {
+                ColumnKind::Numeric => (Vec::with_capacity(n), Vec::with_capacity(n)),
+                ColumnKind::Categorical => (Vec::new(), Vec::new()),
+            })
+            .collect();
+        let this = &*self;
+        let parsed: Vec<Result<()>> = numeric
+            .par_iter_mut()
+            .zip(columns.par_iter())
+            .map(|((values, valid), column)| match column.kind {
+                ColumnKind::Numeric => this.parse_numeric(column, &records, values, valid),
+                ColumnKind::Categorical => Ok(()),
+            })
+            .collect();
+        parsed.into_iter().collect::<Result<()>>()?;
+        let chunks = numeric
+            .into_iter()
+            .zip(columns)
+            .map(|((values, valid), column)| match column.kind {
                 ColumnKind::Numeric => {
-                    let mut values = Vec::with_capacity(records.len());
-                    let mut valid = Vec::with_capacity(records.len());
-                    for (line, record) in &records {
-                        let field = &record[column.index];
-                        if is_missing(field) {
-                            values.push(0.0);
-                            valid.push(false);
-                        } else if let Some(v) = parse_number(field) {
-                            values.push(v);
-                            valid.push(true);
-                        } else {
-                            return Err(self.error(
-                                *line,
-                                Some(&column.name),
-                                format!(
-                                    "'{field}' is not a number, but the column looked numeric in its first rows; \
-                                     read it as categories with --categorical '{}'",
-                                    column.name
-                                ),
-                            ));
-                        }
-                    }
-                    let valid = if valid.iter().all(|&v| v) { None } else { Some(valid) };
+                    let valid = if valid.iter().all(|&v| v) {
+                        None
+                    } else {
+                        Some(valid)
+                    };
                     ColumnChunk::Numeric { values, valid }
                 }
                 ColumnKind::Categorical => ColumnChunk::Categorical(
@@ -285,8 +324,8 @@ impl CsvBatches {
                         })
                         .collect(),
                 ),
-            });
-        }
+            })
+            .collect();
         let rows = records.len();
         Ok(Some(Batch {
             first_row,

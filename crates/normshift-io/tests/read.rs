@@ -117,6 +117,17 @@ fn csv_errors_name_file_line_and_column() {
     );
     let e = err(&p, &opts);
     assert!(e.ends_with("late.csv: line 6, column 'n': 'three' is not a number, but the column looked numeric in its first rows; read it as categories with --categorical 'n'"), "{e}");
+    // Columns are parsed in parallel; with bad values in two columns the error is still the
+    // one a serial pass reports: the first column in order, here on the later line.
+    let p = write(
+        &dir,
+        "two-bad.csv",
+        b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n10,eight,11\nseven,12,13\n",
+    );
+    for _ in 0..20 {
+        let e = err(&p, &opts);
+        assert!(e.ends_with("two-bad.csv: line 6, column 'a': 'seven' is not a number, but the column looked numeric in its first rows; read it as categories with --categorical 'a'"), "{e}");
+    }
     let p = write(&dir, "ragged.csv", b"a,b\n1,2\n3\n");
     assert!(
         err(&p, &opts).ends_with("ragged.csv: line 3: this row has 1 fields but the header has 2")
