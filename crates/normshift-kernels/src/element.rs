@@ -106,7 +106,7 @@ mod tests {
     /// every finite non-negative value of `T` (`bits` counts up from +0 and ends at the
     /// largest finite value; one more step of the same spacing stands for infinity, as
     /// IEEE 754 rounds as if the exponent range were unbounded).
-    fn nearest_by_search<T: Element>(x: f64, values: &[f64], max_bits: u16) -> (bool, u16) {
+    fn nearest_by_search(x: f64, values: &[f64], max_bits: u16) -> (bool, u16) {
         let a = x.abs();
         let top = values[values.len() - 1];
         let beyond = top + (top - values[values.len() - 2]);
@@ -152,7 +152,7 @@ mod tests {
                 lo + (hi - lo) * ((r >> 11) as f64 / (1u64 << 53) as f64),
             ] {
                 let x = sign * x;
-                let (negative, bits) = nearest_by_search::<T>(x, &values, max_bits);
+                let (negative, bits) = nearest_by_search(x, &values, max_bits);
                 let got = to_bits(T::from_f64(x));
                 let want = bits | if negative { 0x8000 } else { 0 };
                 assert_eq!(got, want, "{label}: {x:e} ({:#018x})", x.to_bits());
@@ -208,12 +208,12 @@ mod tests {
         ] {
             let h = <f16 as Element>::from_f64(x);
             let b = <bf16 as Element>::from_f64(x);
-            let (hs, hb) = nearest_by_search::<f16>(
+            let (hs, hb) = nearest_by_search(
                 x,
                 &(0..=0x7bffu16).map(to_f64_of::<f16>).collect::<Vec<_>>(),
                 0x7bff,
             );
-            let (bs, bb) = nearest_by_search::<bf16>(
+            let (bs, bb) = nearest_by_search(
                 x,
                 &(0..=0x7f7fu16).map(to_f64_of::<bf16>).collect::<Vec<_>>(),
                 0x7f7f,
