@@ -22,7 +22,9 @@ pub fn moments<T: Element>(
 /// an extreme outlier), and a constant channel has mean exactly that constant and variance
 /// exactly 0. Identical bits for any thread count and instruction set. NaN or infinite
 /// inputs make that channel's statistics NaN or infinite; callers decide what to do with
-/// them. Allocates per-channel scratch only.
+/// them. Scratch memory: per-channel sums for each task (at most 16 MiB in all), arrays the
+/// width of one row when channels are interleaved, and 16 bytes per run of at least 64
+/// values of one channel when they are not (at most a quarter byte per element).
 pub fn moments_with<T: Element>(
     exec: &Execution,
     x: &[T],

@@ -31,7 +31,8 @@ pub(crate) const MIN_ROW: usize = 64;
 /// Minimum super-row width of the interleaved walk: each vectorized loop then covers at least
 /// 512 values, which amortizes its set-up (alias checks); at 64 the set-up cost about as much
 /// as the work (measured). Its per-position arrays (4 coefficients, 2 accumulators, 8 bytes
-/// each) stay within L1.
+/// each) stay within L1 for rows of up to about 600 values; a wider row (`channels · inner`
+/// of one outer index) needs 48 bytes per value of one row, still not per value of the tensor.
 const MIN_WIDTH: usize = 512;
 /// Independent accumulators per row: enough to hide the latency of `f64` additions at
 /// 512-bit vector width.
@@ -39,6 +40,10 @@ const LANES: usize = 16;
 /// Elements per task: large enough that scheduling costs little (~20 µs of work each),
 /// small enough to balance two or more threads on the benchmark shapes.
 const TASK_ELEMS: usize = 1 << 16;
+/// Bytes of per-task partial sums the interleaved walk may keep (2 `f64` per channel and
+/// task): 16 MiB allows 1,024 tasks at 1,024 channels, 16 at 65,536; none of the benchmark
+/// shapes reaches it.
+const PARTIAL_BUDGET: usize = 16 << 20;
 
 #[derive(Clone, Copy, Debug)]
 enum Walk {
@@ -239,7 +244,17 @@ fn channel_sums_impl<T: Element, const WEIGHTED: bool>(
         Walk::Interleaved { width } => {
             let row = dims.channels * dims.inner;
             let expanded: Vec<f64> = (0..width).map(|p| center[(p % row) / dims.inner]).collect();
-            let per_task = (TASK_ELEMS / width).max(1) * width;
+            // Each task keeps 2·channels partial sums until they are combined in order; with
+            // many channels and many super-rows that grew with the tensor (16 bytes per
+            // element for 65,536 channels), so tasks are lengthened to keep the partials
+            // within PARTIAL_BUDGET, by a rule of the shape alone (results stay
+            // bit-identical for any thread count).
+            let super_rows = dims.len().div_ceil(width);
+            let max_tasks = (PARTIAL_BUDGET / (16 * dims.channels)).max(1);
+            let per_task = (TASK_ELEMS / width)
+                .max(1)
+                .max(super_rows.div_ceil(max_tasks))
+                * width;
             let tasks = dims.len().div_ceil(per_task);
             let mut partial = vec![0.0f64; tasks * 2 * dims.channels];
             let fold = |t: usize, out: &mut [f64], scratch: &mut Vec<f64>| {
