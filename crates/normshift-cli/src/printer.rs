@@ -44,6 +44,10 @@ impl Printer {
     }
 
     /// Prints a command's result on stdout.
+    ///
+    /// A reader that stops reading (`normshift … | head`) is not an error: on a broken pipe
+    /// the rest of the output is dropped quietly and the command keeps its exit code (for
+    /// `drift` the verdict, 0 or 1). Any other failure to write (a full disk) is an error.
     pub fn report(&self, report: &impl Report) -> anyhow::Result<()> {
         let mut out = String::new();
         if self.json {
@@ -52,8 +56,7 @@ impl Printer {
         } else {
             report.human(&mut out)?;
         }
-        print!("{out}");
-        Ok(())
+        write_stdout(out.as_bytes())
     }
 
     /// A line of progress on stderr, unless `--quiet`.
@@ -74,6 +77,18 @@ impl Printer {
             }
         }
         eprintln!("{msg}");
+    }
+}
+
+/// Writes `bytes` to stdout and flushes, treating a closed pipe as the end of the output.
+/// (`print!` would panic on it, which the binary reports as an internal error.)
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write the result to stdout")),
     }
 }
 

@@ -13,7 +13,7 @@ pub(crate) fn arrow_kind(data_type: &DataType) -> Option<ColumnKind> {
         Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float16 | Float32
         | Float64 | Decimal128(..) => Some(ColumnKind::Numeric),
         Utf8 | LargeUtf8 | Utf8View | Boolean => Some(ColumnKind::Categorical),
-        Dictionary(_, value) if matches!(value.as_ref(), Utf8 | LargeUtf8) => {
+        Dictionary(_, value) if matches!(value.as_ref(), Utf8 | LargeUtf8 | Utf8View) => {
             Some(ColumnKind::Categorical)
         }
         _ => None,
@@ -43,6 +43,56 @@ fn numeric<T: ArrowPrimitiveType>(
 fn labels(array: &ArrayRef, iter: impl Iterator<Item = Option<String>>) -> ColumnChunk {
     let _ = array;
     ColumnChunk::Categorical(iter.collect())
+}
+
+/// The labels of a dictionary-encoded column whose dictionary is `values`.
+fn dictionary_labels<'a>(
+    array: &ArrayRef,
+    values: impl arrow_array::ArrayAccessor<Item = &'a str>,
+) -> ColumnChunk {
+    let keys = array.as_any_dictionary().normalized_keys();
+    // Null keys and keys pointing at a null value are both missing.
+    let nulls = array.logical_nulls();
+    ColumnChunk::Categorical(
+        keys.iter()
+            .enumerate()
+            .map(|(i, &k)| {
+                (!nulls.as_ref().is_some_and(|n| n.is_null(i))).then(|| values.value(k).to_owned())
+            })
+            .collect(),
+    )
+}
+
+fn integer_labels<T: ArrowPrimitiveType>(array: &ArrayRef) -> ColumnChunk
+where
+    T::Native: std::fmt::Display,
+{
+    ColumnChunk::Categorical(
+        array
+            .as_primitive::<T>()
+            .iter()
+            .map(|v| v.map(|v| v.to_string()))
+            .collect(),
+    )
+}
+
+/// The exact decimal text of `value × 10^-scale`, with `scale` digits after the point
+/// (`12345`, scale 2 → `123.45`; `-5`, scale 3 → `-0.005`; `7`, scale -2 → `700`).
+fn decimal_text(value: i128, scale: i8) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let sign = if value < 0 { "-" } else { "" };
+    if scale <= 0 {
+        let zeros = if value == 0 {
+            0
+        } else {
+            usize::from(scale.unsigned_abs())
+        };
+        return format!("{sign}{digits}{}", "0".repeat(zeros));
+    }
+    let scale = usize::from(scale.unsigned_abs());
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{sign}{int}.{frac}")
 }
 
 /// Converts one column; `kind` may force categorical reading of a numeric column.
@@ -88,23 +138,33 @@ pub(crate) fn convert_column(array: &ArrayRef, kind: ColumnKind) -> Result<Colum
             array.as_boolean().iter().map(|v| v.map(|b| b.to_string())),
         ),
         (ColumnKind::Categorical, Dictionary(..)) => {
-            let dict = array.as_any_dictionary();
-            let values = arrow_array::cast::as_string_array(dict.values().as_ref()).clone();
-            let keys = dict.normalized_keys();
-            let nulls = array.logical_nulls();
-            let out = keys
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| {
-                    if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
-                        None
-                    } else {
-                        Some(values.value(k).to_owned())
-                    }
-                })
-                .collect();
-            ColumnChunk::Categorical(out)
+            let values = array.as_any_dictionary().values();
+            // The dictionary's values may be any of Arrow's three string types.
+            match values.data_type() {
+                Utf8 => dictionary_labels(array, values.as_string::<i32>()),
+                LargeUtf8 => dictionary_labels(array, values.as_string::<i64>()),
+                Utf8View => dictionary_labels(array, values.as_string_view()),
+                t => return Err(format!("a dictionary of {t} cannot be read as {kind:?}")),
+            }
         }
+        // Numeric columns read as categories: the exact text of each value. Integers and
+        // decimals are written from their own digits, not through `f64`, which would merge
+        // distinct integers beyond 2^53 and print decimals with binary rounding.
+        (ColumnKind::Categorical, Int8) => integer_labels::<Int8Type>(array),
+        (ColumnKind::Categorical, Int16) => integer_labels::<Int16Type>(array),
+        (ColumnKind::Categorical, Int32) => integer_labels::<Int32Type>(array),
+        (ColumnKind::Categorical, Int64) => integer_labels::<Int64Type>(array),
+        (ColumnKind::Categorical, UInt8) => integer_labels::<UInt8Type>(array),
+        (ColumnKind::Categorical, UInt16) => integer_labels::<UInt16Type>(array),
+        (ColumnKind::Categorical, UInt32) => integer_labels::<UInt32Type>(array),
+        (ColumnKind::Categorical, UInt64) => integer_labels::<UInt64Type>(array),
+        (ColumnKind::Categorical, Decimal128(_, scale)) => ColumnChunk::Categorical(
+            array
+                .as_primitive::<Decimal128Type>()
+                .iter()
+                .map(|v| v.map(|v| decimal_text(v, *scale)))
+                .collect(),
+        ),
         (ColumnKind::Categorical, t) if arrow_kind(t) == Some(ColumnKind::Numeric) => {
             // A numeric column read as categories: its values' text.
             let ColumnChunk::Numeric { values, valid } =

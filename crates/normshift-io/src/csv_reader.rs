@@ -6,8 +6,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// Field values read as missing in any column.
 pub(crate) const MISSING_TOKENS: &[&str] = &["", "NA", "N/A", "null", "NULL", "None"];
@@ -24,19 +22,16 @@ fn parse_number(field: &str) -> Option<f64> {
 
 pub(crate) struct CsvBatches {
     path: PathBuf,
+    /// The file is read once, front to back, and never opened again: it may be a pipe.
     reader: csv::Reader<RowLimit>,
-    /// Where the record being read starts, for [`RowLimit`].
-    record_start: Arc<AtomicU64>,
-    /// The line it starts on.
-    next_record_line: u64,
     header: Vec<String>,
     kinds: Vec<Option<crate::ColumnKind>>,
     pending: VecDeque<(u64, csv::StringRecord)>,
     batch_rows: usize,
     done: bool,
     delimiter: u8,
-    /// Byte offset and line where the last record read starts (for the check at the end).
-    last_record: Option<(u64, u64)>,
+    /// Whether a record has been read (for the check at the end).
+    any_record: bool,
 }
 
 impl CsvBatches {
@@ -46,7 +41,6 @@ impl CsvBatches {
         delimiter: u8,
         options: &ReadOptions,
     ) -> Result<Self> {
-        let record_start = Arc::new(AtomicU64::new(0));
         let reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -55,21 +49,24 @@ impl CsvBatches {
             .from_reader(RowLimit {
                 file,
                 read: 0,
-                record_start: Arc::clone(&record_start),
+                record_start: 0,
                 max_row_bytes: options.max_row_bytes,
+                head: Vec::new(),
+                kept: Vec::new(),
+                kept_from: 0,
+                mark: 0,
+                mark_line: 1,
             });
         let mut this = Self {
             path: path.to_path_buf(),
             reader,
-            record_start,
-            next_record_line: 1,
             header: Vec::new(),
             kinds: Vec::new(),
             pending: VecDeque::new(),
             batch_rows: options.batch_rows.max(1),
             done: false,
             delimiter,
-            last_record: None,
+            any_record: false,
         };
         let Some((_, header)) = this.read_record()? else {
             return Err(Error::schema(
@@ -114,10 +111,9 @@ impl CsvBatches {
     }
 
     pub(crate) fn style(&self) -> crate::CsvStyle {
-        // The first bytes say it: a byte-order mark, and how the header line ends. A file
-        // that cannot be read again keeps the defaults (reading it already succeeded).
-        let mut head = Vec::with_capacity(1 << 16);
-        let _ = File::open(&self.path).and_then(|f| f.take(1 << 16).read_to_end(&mut head));
+        // The first bytes say it: a byte-order mark, and how the header line ends. They were
+        // kept as the file was read (a pipe cannot be read again).
+        let head = &self.reader.get_ref().head;
         let crlf = head
             .iter()
             .position(|&b| b == b'\n')
@@ -159,11 +155,14 @@ impl CsvBatches {
                 Ok(None)
             }
             Ok(true) => {
-                let next = self.reader.position();
-                self.record_start.store(next.byte(), Ordering::Relaxed);
-                self.next_record_line = next.line();
-                let line = bytes.position().map_or(0, |p| p.line());
-                self.last_record = bytes.position().map(|p| (p.byte(), p.line()));
+                let next = self.reader.position().byte();
+                // The csv crate's own line numbers are off after `\r\n`, lone `\r` and blank
+                // lines: the line is counted from the bytes instead.
+                let from = bytes.position().map_or(0, |p| p.byte());
+                let limit = self.reader.get_mut();
+                limit.record_start = next;
+                let line = limit.line_of_record_at(from);
+                self.any_record = true;
                 let record = match csv::StringRecord::from_byte_record(bytes) {
                     Ok(r) => r,
                     Err(e) => {
@@ -191,8 +190,9 @@ impl CsvBatches {
             }
             Err(e) => {
                 // An I/O error has no position of its own: the record began where the
-                // last one ended.
-                let line = e.position().map_or(self.next_record_line, |p| p.line());
+                // last one ended (after any blank lines).
+                let after_last = self.reader.get_ref().record_start;
+                let line = self.reader.get_mut().line_of_record_at(after_last);
                 Err(self.error(line, None, e.to_string()))
             }
         }
@@ -200,22 +200,16 @@ impl CsvBatches {
 
     /// The csv crate ends a quoted field that is never closed at the end of the file, so a
     /// stray quote would silently turn the rest of the file into one field of the last record.
-    /// Only the last record can have swallowed the rest, so its raw bytes are read again and
-    /// scanned for a quote still open at the end.
+    /// Only the last record can have swallowed the rest, so its raw bytes (kept by
+    /// [`RowLimit`] as they were read; the file is not read again) are scanned for a quote
+    /// still open at the end.
     fn check_last_record_closed(&self) -> Result<()> {
-        use std::io::{Seek, SeekFrom};
-        let Some((start, line)) = self.last_record else {
+        if !self.any_record {
             return Ok(());
-        };
-        let mut raw = Vec::new();
-        let read = File::open(&self.path).and_then(|mut f| {
-            f.seek(SeekFrom::Start(start))?;
-            f.read_to_end(&mut raw)
-        });
-        if let Err(e) = read {
-            return Err(self.error(line, None, format!("cannot read the last row again: {e}")));
         }
-        match open_quote(&raw, self.delimiter) {
+        let limit = self.reader.get_ref();
+        let line = limit.mark_line;
+        match open_quote(limit.kept_since_mark(), self.delimiter) {
             None => Ok(()),
             Some((field, lines_in)) => Err(self.error(
                 line + lines_in,
@@ -336,19 +330,71 @@ impl CsvBatches {
     }
 }
 
-/// The file under the CSV reader, refusing to feed one record more than `max_row_bytes`:
-/// the csv crate buffers a whole record, so a quote that is never closed near the start of
-/// a file larger than memory would otherwise exhaust it.
+/// The file under the CSV reader, read once front to back (it may be a pipe), refusing to
+/// feed one record more than `max_row_bytes`: the csv crate buffers a whole record, so a quote
+/// that is never closed near the start of a file larger than memory would otherwise exhaust
+/// it.
+///
+/// It also keeps the bytes from the start of the last record returned (the "mark") to where
+/// reading has got, which is the current record plus at most one buffer of the csv reader:
+/// from them the line of the next record is counted, and at the end of the file the last
+/// record is checked for a quote left open.
 struct RowLimit {
     file: File,
+    /// Bytes read so far.
     read: u64,
-    record_start: Arc<AtomicU64>,
+    /// Where the record being read starts (at the latest), set by [`CsvBatches`].
+    record_start: u64,
     max_row_bytes: u64,
+    /// The first 64 KiB of the file, for [`CsvBatches::style`].
+    head: Vec<u8>,
+    /// The bytes from offset `kept_from` to `read`.
+    kept: Vec<u8>,
+    kept_from: u64,
+    /// Offset where the last record returned starts, `kept_from <= mark <= read`.
+    mark: u64,
+    /// The line it starts on (1-based).
+    mark_line: u64,
+}
+
+impl RowLimit {
+    /// The bytes from the mark to where reading has got.
+    fn kept_since_mark(&self) -> &[u8] {
+        &self.kept[(self.mark - self.kept_from) as usize..]
+    }
+
+    /// The line of the record the csv reader found at byte `from` (its first byte follows
+    /// any line breaks there, which the csv crate skips as blank lines), and moves the mark
+    /// to that first byte. `from` must not lie before the mark.
+    fn line_of_record_at(&mut self, from: u64) -> u64 {
+        let from = from.clamp(self.mark, self.read);
+        let kept = &self.kept[(self.mark - self.kept_from) as usize..];
+        let skip = kept[(from - self.mark) as usize..]
+            .iter()
+            .take_while(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let start = (from - self.mark) as usize + skip;
+        // Every `\n` and `\r` ends a line, except the `\n` of a `\r\n`. The mark is the
+        // first byte of a record, never a line break, so no `\r\n` straddles it.
+        let between = &kept[..start];
+        let breaks = between
+            .iter()
+            .filter(|&&b| b == b'\n' || b == b'\r')
+            .count();
+        let crlf = if between.contains(&b'\r') {
+            between.windows(2).filter(|w| w == b"\r\n").count()
+        } else {
+            0
+        };
+        self.mark += start as u64;
+        self.mark_line += (breaks - crlf) as u64;
+        self.mark_line
+    }
 }
 
 impl Read for RowLimit {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let row = self.read - self.record_start.load(Ordering::Relaxed).min(self.read);
+        let row = self.read - self.record_start.min(self.read);
         if row > self.max_row_bytes {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -359,8 +405,17 @@ impl Read for RowLimit {
                 ),
             ));
         }
+        // Bytes before the mark are no longer needed: drop them once per read (the csv
+        // reader reads in blocks of 1 MiB), not once per record.
+        self.kept.drain(..(self.mark - self.kept_from) as usize);
+        self.kept_from = self.mark;
         let n = self.file.read(buf)?;
         self.read += n as u64;
+        self.kept.extend_from_slice(&buf[..n]);
+        if self.head.len() < 1 << 16 {
+            let take = n.min((1 << 16) - self.head.len());
+            self.head.extend_from_slice(&buf[..take]);
+        }
         Ok(n)
     }
 }

@@ -48,7 +48,10 @@ pub fn remove_partial_outputs() -> usize {
 pub struct AtomicFile {
     /// `None` only after a commit.
     temp: Option<tempfile::NamedTempFile>,
+    /// The destination as the user named it (for messages).
     path: PathBuf,
+    /// Where the output is renamed to: `path`, or the file a symbolic link `path` points to.
+    target: PathBuf,
 }
 
 impl Drop for AtomicFile {
@@ -62,14 +65,44 @@ impl Drop for AtomicFile {
 
 impl AtomicFile {
     /// Creates the temporary file in the destination's directory (so the rename is atomic).
+    ///
+    /// A destination that is a symbolic link is written through: the output replaces the file
+    /// the link points to (created if the link dangles, as `open` would), and the link stays.
+    /// A destination that is a directory is refused here, before any work.
+    ///
+    /// On Unix a new output gets the mode any newly created file gets, `0o666` less the
+    /// umask; an output that replaces a file gets that file's mode. The temporary file is never
+    /// more readable than the output will be.
     pub fn create(path: &Path) -> Result<Self> {
-        let dir = match path.parent() {
+        let target = resolve_links(path).map_err(|e| Error::io(path, e))?;
+        let existing = std::fs::metadata(&target).ok();
+        if existing.as_ref().is_some_and(|m| m.is_dir()) {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "is a directory; name a file to write",
+                ),
+            ));
+        }
+        let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".normshift-")
-            .suffix(".partial")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".normshift-").suffix(".partial");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The kernel applies the umask to this mode, as it does for any `open(O_CREAT)`:
+            // a new output gets 0o666 & !umask; a replaced file's mode is restored exactly in
+            // `commit`, and until then the temporary file is at most as readable as it.
+            let mode = existing
+                .as_ref()
+                .map_or(0o666, |m| m.permissions().mode() & 0o777);
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let temp = builder
             .tempfile_in(dir)
             // tempfile's message names its own temporary path; the user named `path`.
             .map_err(|e| {
@@ -84,6 +117,7 @@ impl AtomicFile {
         Ok(Self {
             temp: Some(temp),
             path: path.to_path_buf(),
+            target,
         })
     }
 
@@ -110,14 +144,12 @@ impl AtomicFile {
         temp.as_file_mut()
             .flush()
             .map_err(|e| Error::io(&path, e))?;
-        // Temporary files are private (0600): give the output the mode of the file it
-        // replaces, or an ordinary file's 0644.
+        // An output that replaces a file keeps that file's mode; a new one keeps the mode it
+        // was created with (0o666 less the umask, see `create`).
         #[cfg(unix)]
-        {
+        if let Ok(existing) = std::fs::metadata(&self.target) {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path)
-                .map(|m| m.permissions().mode())
-                .unwrap_or(0o644);
+            let mode = existing.permissions().mode();
             std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode))
                 .map_err(|e| Error::io(&path, e))?;
         }
@@ -130,7 +162,7 @@ impl AtomicFile {
             .take()
             .expect("the temporary file exists until commit");
         let temp_path = temp.path().to_path_buf();
-        let persisted = temp.persist(&path);
+        let persisted = temp.persist(&self.target);
         if let Some(i) = list.iter().position(|p| *p == temp_path) {
             list.swap_remove(i);
         }
@@ -138,6 +170,31 @@ impl AtomicFile {
         persisted.map_err(|e| Error::io(&path, e.error))?;
         Ok(())
     }
+}
+
+/// Most symbolic links followed in a chain before giving up, as Linux's `ELOOP` limit.
+const MAX_LINKS: usize = 40;
+
+/// The file writing to `path` reaches: `path` itself, or the end of the chain of symbolic
+/// links it starts (which need not exist yet: writing through a dangling link creates its
+/// target). Links in the directories above are left alone; renaming through them is fine.
+fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
 /// Refuses an output path that names one of the inputs (also through links or `./` forms).

@@ -214,14 +214,16 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
     };
     let (header, kinds, inner) = match format {
         Format::Csv => {
-            let delimiter =
-                options
-                    .delimiter
-                    .unwrap_or(if path.extension().is_some_and(|e| e == "tsv") {
-                        b'\t'
-                    } else {
-                        b','
-                    });
+            let delimiter = options.delimiter.unwrap_or(
+                if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+                {
+                    b'\t'
+                } else {
+                    b','
+                },
+            );
             let csv = CsvBatches::open(path, file, delimiter, options)?;
             (
                 csv.header().to_vec(),

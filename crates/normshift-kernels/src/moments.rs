@@ -17,10 +17,11 @@ pub fn moments<T: Element>(
 /// [`moments`] with explicit threads and instruction set.
 ///
 /// One pass over `x`: shifted sums `Σ (x − K)` and `Σ (x − K)²` in `f64`, where `K` is the
-/// channel's first value, so there is no `E[x²] − E[x]²` cancellation: the variance's
-/// relative error is at most about `(n + 1) · 2⁻⁵²` (and far less unless the first value is
-/// an extreme outlier), and a constant channel has mean exactly that constant and variance
-/// exactly 0. Identical bits for any thread count and instruction set. NaN or infinite
+/// channel's first value, so there is no `E[x²] − E[x]²` cancellation: in the worst case the
+/// variance's relative error is about `(1 + d²/σ²) · n · 2⁻⁵²`, where `d` is the distance of
+/// the first value from the mean (so about `n · 2⁻⁵²` unless the first value is an extreme
+/// outlier, and in practice far less), and a constant channel has mean exactly that constant
+/// and variance exactly 0. Identical bits for any thread count and instruction set. NaN or infinite
 /// inputs make that channel's statistics NaN or infinite; callers decide what to do with
 /// them. Scratch memory: per-channel sums for each task (at most 16 MiB in all), arrays the
 /// width of one row when channels are interleaved, and 16 bytes per run of at least 64

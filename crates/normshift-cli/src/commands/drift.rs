@@ -1,5 +1,5 @@
 use crate::cli::{CorrectionArg, DriftArgs};
-use crate::input::write_atomically;
+use crate::input::{finish_output, start_output};
 use crate::input::{load_profile, read_options};
 use crate::printer::{verdict_color, Printer, Report};
 use normshift::drift::{compare, DriftOptions, DriftReport, FeatureDrift};
@@ -83,12 +83,15 @@ fn select(mut side: normshift::drift::Side, read: &ReadOptions) -> normshift::dr
     side
 }
 
+/// One side of the comparison, opened but not read yet.
+enum Opened {
+    Data(normshift_io::Reader),
+    Profile(normshift::drift::Side),
+}
+
 pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut drift_options = options(&args)?;
     drift_options.plot_data = args.html.is_some();
-    if let Some(html) = &args.html {
-        normshift_io::check_not_input(html, &[&args.reference, &args.current])?;
-    }
     let read = read_options(&args.read)?;
     if is_profile(&args.current) {
         anyhow::bail!(
@@ -97,12 +100,29 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             args.current.display()
         );
     }
+    // The report's temporary file is opened before any reading, so a destination that cannot
+    // be written (a directory, a missing directory) fails at once.
+    let html = args
+        .html
+        .as_deref()
+        .map(|html| start_output(html, &[&args.reference, &args.current]))
+        .transpose()?;
     let exact = !is_profile(&args.reference);
+    // Both sides are opened (header, column kinds) before either is read: a missing or
+    // unreadable file is reported at once, not after the other file has been read in full.
+    let reference = if exact {
+        Opened::Data(crate::input::open_data(&args.reference, &read, printer)?)
+    } else {
+        Opened::Profile(select(
+            normshift_io::side_from_profile(&load_profile(&args.reference)?),
+            &read,
+        ))
+    };
+    let mut current = crate::input::open_data(&args.current, &read, printer)?;
     let bar = printer.progress("reading");
-    let read_data = |path: &Path| -> anyhow::Result<normshift::drift::Side> {
-        let mut reader = crate::input::open_data(path, &read, printer)?;
+    let read_data = |reader: &mut normshift_io::Reader| -> anyhow::Result<normshift::drift::Side> {
         let mut seen = 0;
-        let side = normshift_io::read_side(&mut reader, exact, args.sketch_k, &mut |rows| {
+        let side = normshift_io::read_side(reader, exact, args.sketch_k, &mut |rows| {
             bar.inc(rows - seen);
             seen = rows;
         })?;
@@ -111,16 +131,12 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     // Both files are read at once: decoding is single-threaded per file.
     let (reference, current) = std::thread::scope(|scope| {
         let reference = scope.spawn(|| -> anyhow::Result<normshift::drift::Side> {
-            if exact {
-                read_data(&args.reference)
-            } else {
-                Ok(select(
-                    normshift_io::side_from_profile(&load_profile(&args.reference)?),
-                    &read,
-                ))
+            match reference {
+                Opened::Data(mut reader) => read_data(&mut reader),
+                Opened::Profile(side) => Ok(side),
             }
         });
-        let current = read_data(&args.current);
+        let current = read_data(&mut current);
         (reference.join().expect("reading does not panic"), current)
     });
     let (reference, current) = (reference?, current?);
@@ -132,9 +148,8 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     }
     let report = compare(&reference, &current, &drift_options);
     let code = if report.dataset_drift { 1 } else { 0 };
-    if let Some(html) = &args.html {
-        let inputs = [args.reference.as_path(), args.current.as_path()];
-        write_atomically(html, &inputs, &normshift_report::drift_html(&report))?;
+    if let Some(html) = html {
+        finish_output(html, &normshift_report::drift_html(&report))?;
     }
     printer.report(&Drift {
         report,

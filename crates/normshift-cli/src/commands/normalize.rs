@@ -21,7 +21,10 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     if let Some(p) = &args.profile {
         inputs.push(p.as_path());
     }
-    normshift_io::check_not_input(&args.output, &inputs)?;
+    // Refuses an output that is an input, and fails at once on a destination that cannot be
+    // written (a directory, a missing directory) rather than after `--adapt` has read the
+    // file: the temporary file opened here is removed again; the writer opens its own.
+    drop(crate::input::start_output(&args.output, &inputs)?);
     let input_format = normshift_io::open(&args.data, &options)?.format();
     if let Some(out_format) = Format::from_path(&args.output) {
         if out_format != input_format {
