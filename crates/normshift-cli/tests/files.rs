@@ -339,11 +339,16 @@ fn outputs_are_ordinary_files_not_private_temporaries() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "d.csv", "x\n1\n2\n");
     let out = dir.path().join("p.json");
-    assert!(
-        normshift(&["fit", data.to_str().unwrap(), "-o", out.to_str().unwrap()])
-            .status
-            .success()
-    );
+    // A new output gets 0o666 less the umask, as any new file (the test runner's umask may
+    // differ: set the usual one; `tests/outputs.rs` tries others).
+    let run = Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_normshift"))
+        .args(["fit", data.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(run.success());
     assert_eq!(
         std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
         0o644

@@ -4,20 +4,27 @@ use crate::{ColumnChunk, ColumnKind, Reader, Result};
 use normshift::drift::{ColumnData, Side};
 use normshift::profile::{ColumnBuilder, Profile};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Reads every batch into one builder per selected column.
+/// Reads every batch into one builder per selected column; `None` when `stop` was set before
+/// the end (checked before each batch).
 fn read_columns(
     reader: &mut Reader,
     builder: impl Fn(&str, ColumnKind) -> ColumnBuilder,
     progress: &mut dyn FnMut(u64),
-) -> Result<(u64, Vec<ColumnBuilder>)> {
+    stop: &AtomicBool,
+) -> Result<Option<(u64, Vec<ColumnBuilder>)>> {
     let mut builders: Vec<ColumnBuilder> = reader
         .columns()
         .iter()
         .map(|c| builder(&c.name, c.kind))
         .collect();
     let mut rows = 0u64;
-    for batch in reader.by_ref() {
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let Some(batch) = reader.next() else { break };
         let batch = batch?;
         // Columns are independent: update them in parallel.
         builders
@@ -36,7 +43,7 @@ fn read_columns(
         rows += batch.rows as u64;
         progress(rows);
     }
-    Ok((rows, builders))
+    Ok(Some((rows, builders)))
 }
 
 /// Reads a file into a profile with sketch parameter `k`. `progress` is called after each
@@ -49,7 +56,9 @@ pub fn fit_profile(reader: &mut Reader, k: u32, progress: &mut dyn FnMut(u64)) -
             ColumnKind::Categorical => ColumnBuilder::categorical(name),
         },
         progress,
-    )?;
+        &AtomicBool::new(false),
+    )?
+    .expect("reading is never stopped");
     let source = reader.path().display().to_string();
     Ok(Profile::new(
         vec![source],
@@ -66,7 +75,23 @@ pub fn read_side(
     k: u32,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Side> {
-    let (rows, builders) = read_columns(
+    Ok(
+        read_side_unless(reader, exact, k, progress, &AtomicBool::new(false))?
+            .expect("reading is never stopped"),
+    )
+}
+
+/// [`read_side`] that gives up, returning `None`, once `stop` is set (checked before each
+/// batch): when two files are read at once and one fails, the other need not be read to its
+/// end before the error is reported.
+pub fn read_side_unless(
+    reader: &mut Reader,
+    exact: bool,
+    k: u32,
+    progress: &mut dyn FnMut(u64),
+    stop: &AtomicBool,
+) -> Result<Option<Side>> {
+    let Some((rows, builders)) = read_columns(
         reader,
         |name, kind| match (kind, exact) {
             (ColumnKind::Numeric, true) => ColumnBuilder::numeric_exact(name),
@@ -74,7 +99,11 @@ pub fn read_side(
             (ColumnKind::Categorical, _) => ColumnBuilder::categorical(name),
         },
         progress,
-    )?;
+        stop,
+    )?
+    else {
+        return Ok(None);
+    };
     // Sorting dominates finishing in exact mode: one column per task.
     let columns = builders
         .into_par_iter()
@@ -83,11 +112,11 @@ pub fn read_side(
             ColumnData { profile, sorted }
         })
         .collect();
-    Ok(Side {
+    Ok(Some(Side {
         source: reader.path().display().to_string(),
         rows,
         columns,
-    })
+    }))
 }
 
 /// A drift side from a saved profile (sketch mode).

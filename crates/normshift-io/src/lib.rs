@@ -27,7 +27,7 @@ mod reader;
 mod writer;
 
 pub use error::{Error, Result};
-pub use fit::{fit_profile, read_side, side_from_profile};
+pub use fit::{fit_profile, read_side, read_side_unless, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
     capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, CsvStyle, Format,

@@ -68,7 +68,8 @@ impl AtomicFile {
     ///
     /// A destination that is a symbolic link is written through: the output replaces the file
     /// the link points to (created if the link dangles, as `open` would), and the link stays.
-    /// A destination that is a directory is refused here, before any work.
+    /// A destination that is a directory, or an existing device, pipe or socket, is refused
+    /// here, before any work.
     ///
     /// On Unix a new output gets the mode any newly created file gets, `0o666` less the
     /// umask; an output that replaces a file gets that file's mode. The temporary file is never
@@ -82,6 +83,16 @@ impl AtomicFile {
                 std::io::Error::new(
                     std::io::ErrorKind::IsADirectory,
                     "is a directory; name a file to write",
+                ),
+            ));
+        }
+        // Renaming over a device, a pipe or a socket would replace it (`/dev/null` for root).
+        if existing.as_ref().is_some_and(|m| !m.is_file()) {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "is not a regular file (a device, a pipe or a socket); name a file to write",
                 ),
             ));
         }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Features listed in the human view without `--all`.
 const TOP: usize = 20;
@@ -85,7 +86,7 @@ fn select(mut side: normshift::drift::Side, read: &ReadOptions) -> normshift::dr
 
 /// One side of the comparison, opened but not read yet.
 enum Opened {
-    Data(normshift_io::Reader),
+    Data(Box<normshift_io::Reader>),
     Profile(normshift::drift::Side),
 }
 
@@ -111,7 +112,11 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     // Both sides are opened (header, column kinds) before either is read: a missing or
     // unreadable file is reported at once, not after the other file has been read in full.
     let reference = if exact {
-        Opened::Data(crate::input::open_data(&args.reference, &read, printer)?)
+        Opened::Data(Box::new(crate::input::open_data(
+            &args.reference,
+            &read,
+            printer,
+        )?))
     } else {
         Opened::Profile(select(
             normshift_io::side_from_profile(&load_profile(&args.reference)?),
@@ -120,26 +125,36 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     };
     let mut current = crate::input::open_data(&args.current, &read, printer)?;
     let bar = printer.progress("reading");
-    let read_data = |reader: &mut normshift_io::Reader| -> anyhow::Result<normshift::drift::Side> {
-        let mut seen = 0;
-        let side = normshift_io::read_side(reader, exact, args.sketch_k, &mut |rows| {
-            bar.inc(rows - seen);
-            seen = rows;
-        })?;
-        Ok(side)
-    };
+    // Set when one side fails, so the other stops instead of reading to its end first.
+    let failed = AtomicBool::new(false);
+    // `None`: stopped because the other side failed.
+    let read_data =
+        |reader: &mut normshift_io::Reader| -> anyhow::Result<Option<normshift::drift::Side>> {
+            let mut seen = 0;
+            let mut progress = |rows| {
+                bar.inc(rows - seen);
+                seen = rows;
+            };
+            normshift_io::read_side_unless(reader, exact, args.sketch_k, &mut progress, &failed)
+                .map_err(|e| {
+                    failed.store(true, Ordering::Relaxed);
+                    e.into()
+                })
+        };
     // Both files are read at once: decoding is single-threaded per file.
     let (reference, current) = std::thread::scope(|scope| {
-        let reference = scope.spawn(|| -> anyhow::Result<normshift::drift::Side> {
-            match reference {
-                Opened::Data(mut reader) => read_data(&mut reader),
-                Opened::Profile(side) => Ok(side),
-            }
+        let reference = scope.spawn(|| match reference {
+            Opened::Data(mut reader) => read_data(&mut reader),
+            Opened::Profile(side) => Ok(Some(side)),
         });
         let current = read_data(&mut current);
         (reference.join().expect("reading does not panic"), current)
     });
-    let (reference, current) = (reference?, current?);
+    let (reference, current) = match (reference, current) {
+        (Ok(Some(reference)), Ok(Some(current))) => (reference, current),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+        (Ok(_), Ok(_)) => unreachable!("a side stops reading only after the other failed"),
+    };
     bar.finish_and_clear();
     for (side, path) in [(&reference, &args.reference), (&current, &args.current)] {
         if side.rows == 0 {
