@@ -484,4 +484,25 @@ fn normalize_writes_csv_as_the_input_is_written() {
     assert!(text.starts_with("\u{feff}a,b\r\n"), "{text:?}");
     assert_eq!(text.matches("\r\n").count(), 3, "{text:?}");
     assert_eq!(text.matches('\n').count(), 3, "{text:?}");
+    // The header passes through as it was: names with spaces around them, and the empty name
+    // of a pandas index column (matched as `Unnamed: 0`; it used to be refused, and names
+    // used to be written back trimmed).
+    let pandas = write(dir.path(), "p.csv", ",size , kind\n0,1500,a\n1,1600,b\n");
+    let out = dir.path().join("np.csv");
+    let o = normshift(&[
+        "normalize",
+        pandas.to_str().unwrap(),
+        "--adapt",
+        "--exclude",
+        "Unnamed: 0",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with(",size , kind\n0,"), "{text:?}");
+    assert!(
+        text.contains("\n1,"),
+        "the excluded index passes through: {text:?}"
+    );
 }

@@ -24,7 +24,10 @@ pub(crate) struct CsvBatches {
     path: PathBuf,
     /// The file is read once, front to back, and never opened again: it may be a pipe.
     reader: csv::Reader<RowLimit>,
+    /// Column names as matched: trimmed, an empty one called `Unnamed: i`.
     header: Vec<String>,
+    /// The header row as the file has it (without a byte-order mark), for outputs.
+    raw_header: Vec<String>,
     kinds: Vec<Option<crate::ColumnKind>>,
     pending: VecDeque<(u64, csv::StringRecord)>,
     batch_rows: usize,
@@ -61,6 +64,7 @@ impl CsvBatches {
             path: path.to_path_buf(),
             reader,
             header: Vec::new(),
+            raw_header: Vec::new(),
             kinds: Vec::new(),
             pending: VecDeque::new(),
             batch_rows: options.batch_rows.max(1),
@@ -74,20 +78,23 @@ impl CsvBatches {
                 "the file is empty: expected a header row naming the columns",
             ));
         };
-        this.header = header.iter().map(|h| h.trim().to_string()).collect();
-        if let Some(first) = this.header.first_mut() {
+        this.raw_header = header.iter().map(str::to_string).collect();
+        if let Some(first) = this.raw_header.first_mut() {
             // A UTF-8 byte-order mark from spreadsheet exports is not part of the name.
             *first = first.trim_start_matches('\u{feff}').to_string();
         }
+        // Names are matched trimmed; an empty one (the index column pandas' `to_csv` writes)
+        // is called `Unnamed: i`, as pandas' `read_csv` calls it.
+        this.header = this
+            .raw_header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| match h.trim() {
+                "" => format!("Unnamed: {i}"),
+                name => name.to_string(),
+            })
+            .collect();
         this.batch_rows = crate::reader::capped_batch_rows(this.batch_rows, this.header.len());
-        if let Some(i) = this.header.iter().position(|h| h.is_empty()) {
-            return Err(Error::Csv {
-                path: path.to_path_buf(),
-                line: 1,
-                column: None,
-                message: format!("column {} has an empty name", i + 1),
-            });
-        }
         while this.pending.len() < options.infer_rows.max(1) {
             match this.read_record()? {
                 Some(record) => this.pending.push_back(record),
@@ -127,6 +134,10 @@ impl CsvBatches {
 
     pub(crate) fn header(&self) -> &[String] {
         &self.header
+    }
+
+    pub(crate) fn raw_header(&self) -> &[String] {
+        &self.raw_header
     }
 
     pub(crate) fn kinds(&self) -> &[Option<ColumnKind>] {

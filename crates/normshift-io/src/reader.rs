@@ -167,6 +167,12 @@ pub struct Reader {
     format: Format,
     columns: Vec<ColumnInfo>,
     header: Vec<String>,
+    /// See [`Reader::output_header`].
+    output_header: Vec<String>,
+    /// The Arrow schema of a Parquet or Arrow IPC input.
+    arrow_schema: Option<SchemaRef>,
+    /// Whether an Arrow IPC input is a stream rather than a file.
+    ipc_stream: bool,
     bytes: u64,
     inner: Inner,
     next_row: u64,
@@ -212,6 +218,9 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
         row_group: None,
         message,
     };
+    let mut output_header = None;
+    let mut arrow_schema = None;
+    let mut ipc_stream = false;
     let (header, kinds, inner) = match format {
         Format::Csv => {
             let delimiter = options.delimiter.unwrap_or(
@@ -225,6 +234,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                 },
             );
             let csv = CsvBatches::open(path, file, delimiter, options)?;
+            output_header = Some(csv.raw_header().to_vec());
             (
                 csv.header().to_vec(),
                 csv.kinds().to_vec(),
@@ -241,6 +251,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                 ))
             })?;
             let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
+            arrow_schema = Some(builder.schema().clone());
             let (header, kinds) = schema_columns(builder.schema());
             let inner = Inner::Parquet {
                 groups: groups.into_iter(),
@@ -274,15 +285,20 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                                     ))
                                 })
                             })?;
+                        ipc_stream = true;
                         (stream.schema(), Box::new(stream))
                     }
                 };
+            arrow_schema = Some(schema.clone());
             let (header, kinds) = schema_columns(&schema);
             (header, kinds, Inner::Ipc { reader, index: 0 })
         }
     };
     let (columns, skipped) = select_columns(path, &header, &kinds, options)?;
     Ok(Reader {
+        output_header: output_header.unwrap_or_else(|| header.clone()),
+        arrow_schema,
+        ipc_stream,
         path: path.to_path_buf(),
         format,
         columns,
@@ -358,6 +374,15 @@ fn select_columns(
             continue;
         }
         let kind = if options.categorical.contains(name) {
+            if kinds[index].is_none() {
+                return Err(Error::schema(
+                    path,
+                    format!(
+                        "--categorical '{name}': the column has a type normshift cannot compare \
+                         (only numbers, strings, booleans), as categories or otherwise"
+                    ),
+                ));
+            }
             Some(ColumnKind::Categorical)
         } else {
             kinds[index]
@@ -410,9 +435,27 @@ impl Reader {
         }
     }
 
-    /// Every column name of the file, selected or not, in file order.
+    /// Every column name of the file, selected or not, in file order, as columns are matched
+    /// and reported: trimmed, and for CSV an empty name called `Unnamed: i` (as pandas does).
     pub fn header(&self) -> &[String] {
         &self.header
+    }
+
+    /// The Arrow schema of a Parquet or Arrow IPC input (`None` for CSV).
+    pub fn arrow_schema(&self) -> Option<SchemaRef> {
+        self.arrow_schema.clone()
+    }
+
+    /// Whether the input is an Arrow IPC *stream* (batches one after another, no footer)
+    /// rather than an IPC file.
+    pub fn is_ipc_stream(&self) -> bool {
+        self.ipc_stream
+    }
+
+    /// The column names an output of the same format writes: for CSV the header row exactly
+    /// as the file has it (spaces and empty names kept), otherwise [`header`](Self::header).
+    pub fn output_header(&self) -> &[String] {
+        &self.output_header
     }
 
     /// File size in bytes (for progress display).

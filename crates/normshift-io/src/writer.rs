@@ -20,6 +20,7 @@ enum Sink {
     Csv(csv::Writer<std::fs::File>),
     Parquet(parquet::arrow::ArrowWriter<std::fs::File>),
     Ipc(arrow_ipc::writer::FileWriter<std::fs::File>),
+    IpcStream(arrow_ipc::writer::StreamWriter<std::fs::File>),
     Pending,
 }
 
@@ -30,6 +31,10 @@ pub struct BatchWriter {
     format: Format,
     header: Vec<String>,
     csv_style: crate::CsvStyle,
+    /// For Arrow IPC: write the stream format (batches one after another) instead of a file.
+    ipc_stream: bool,
+    /// The input's schema, for a Parquet or Arrow output of an input without rows.
+    schema: Option<SchemaRef>,
     sink: Sink,
 }
 
@@ -41,8 +46,21 @@ impl BatchWriter {
             format,
             header: header.to_vec(),
             csv_style: crate::CsvStyle::default(),
+            ipc_stream: false,
+            schema: None,
             sink: Sink::Pending,
         })
+    }
+
+    /// A writer for an output like `reader`'s input: the same format, the header row as the
+    /// file has it, CSV written the same way, Arrow IPC as a file or a stream as the input
+    /// is, and the input's schema for an input without rows. Call it before reading.
+    pub fn like(path: &Path, reader: &crate::Reader) -> Result<Self> {
+        let mut writer = Self::create(path, reader.format(), reader.output_header())?
+            .with_csv_style(reader.csv_style().unwrap_or_default());
+        writer.ipc_stream = reader.is_ipc_stream();
+        writer.schema = reader.arrow_schema();
+        Ok(writer)
     }
 
     /// How to write CSV (default: `,`, `\n`, no byte-order mark): the input's
@@ -128,15 +146,13 @@ impl BatchWriter {
                             parquet::arrow::ArrowWriter::try_new(file, schema, None)
                                 .map_err(|e| self.error(e.to_string()))?,
                         ),
-                        _ => Sink::Ipc(
-                            arrow_ipc::writer::FileWriter::try_new(file, &schema)
-                                .map_err(|e| self.error(e.to_string()))?,
-                        ),
+                        _ => self.ipc_sink(file, &schema)?,
                     };
                 }
                 let written = match &mut self.sink {
                     Sink::Parquet(w) => w.write(&replaced).map_err(|e| e.to_string()),
                     Sink::Ipc(w) => w.write(&replaced).map_err(|e| e.to_string()),
+                    Sink::IpcStream(w) => w.write(&replaced).map_err(|e| e.to_string()),
                     _ => Err("internal: writer kind changed between batches".to_string()),
                 };
                 written.map_err(|e| self.error(e))
@@ -148,6 +164,30 @@ impl BatchWriter {
         }
     }
 
+    fn ipc_sink(&self, file: std::fs::File, schema: &Schema) -> Result<Sink> {
+        let sink = if self.ipc_stream {
+            arrow_ipc::writer::StreamWriter::try_new(file, schema).map(Sink::IpcStream)
+        } else {
+            arrow_ipc::writer::FileWriter::try_new(file, schema).map(Sink::Ipc)
+        };
+        sink.map_err(|e| self.error(e.to_string()))
+    }
+
+    /// Writes a Parquet or Arrow file with `schema` and no rows.
+    fn finish_empty(&mut self, schema: SchemaRef) -> std::result::Result<(), String> {
+        let file = self.atomic.file().try_clone().map_err(|e| e.to_string())?;
+        match self.format {
+            Format::Parquet => parquet::arrow::ArrowWriter::try_new(file, schema, None)
+                .and_then(|w| w.close().map(drop))
+                .map_err(|e| e.to_string()),
+            _ => match self.ipc_sink(file, &schema).map_err(|e| e.to_string())? {
+                Sink::Ipc(mut w) => w.finish().map_err(|e| e.to_string()),
+                Sink::IpcStream(mut w) => w.finish().map_err(|e| e.to_string()),
+                _ => Err("internal: not an Arrow writer".to_string()),
+            },
+        }
+    }
+
     /// Finishes the file and renames it into place.
     pub fn finish(mut self) -> Result<()> {
         let sink = std::mem::replace(&mut self.sink, Sink::Pending);
@@ -155,14 +195,15 @@ impl BatchWriter {
             Sink::Csv(mut w) => w.flush().map_err(|e| e.to_string()),
             Sink::Parquet(w) => w.close().map(drop).map_err(|e| e.to_string()),
             Sink::Ipc(mut w) => w.finish().map_err(|e| e.to_string()),
-            Sink::Pending => {
+            Sink::IpcStream(mut w) => w.finish().map_err(|e| e.to_string()),
+            Sink::Pending => match (self.format, self.schema.clone()) {
                 // No batch at all (a header-only CSV): still write the header.
-                if self.format == Format::Csv {
-                    self.csv_with_header()?.flush().map_err(|e| e.to_string())
-                } else {
-                    Err("the input has no rows to write".to_string())
-                }
-            }
+                (Format::Csv, _) => self.csv_with_header()?.flush().map_err(|e| e.to_string()),
+                // A Parquet or Arrow input without rows: an output without rows, with the
+                // input's schema (its numeric columns keep their types: no value was replaced).
+                (_, Some(schema)) => self.finish_empty(schema),
+                (_, None) => Err("the input has no rows to write".to_string()),
+            },
         };
         result.map_err(|e| self.error(e))?;
         self.atomic.commit()

@@ -450,4 +450,43 @@ fn columns_of_other_types_are_left_out_and_listed() {
         ..ReadOptions::default()
     };
     assert!(err(&path, &twice).contains("column 'x' is named more than once in --columns"));
+    // Read as categories, it is refused when the file is opened, naming the flag (it used to
+    // fail on the first batch with "type Date32 cannot be read as Categorical").
+    let as_categories = ReadOptions {
+        categorical: vec!["when".into()],
+        ..ReadOptions::default()
+    };
+    let e = open(&path, &as_categories)
+        .err()
+        .expect("refused at open")
+        .to_string();
+    assert!(
+        e.contains("--categorical 'when': the column has a type normshift cannot compare"),
+        "{e}"
+    );
+}
+
+#[test]
+fn csv_names_are_trimmed_for_matching_but_written_back_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    // pandas' `to_csv` writes its index as a first column with an empty name.
+    let p = write(&dir, "pandas.csv", b",size , kind\n0,1500,a\n1,1600,b\n");
+    let reader = open(&p, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.header(), ["Unnamed: 0", "size", "kind"]);
+    assert_eq!(reader.output_header(), ["", "size ", " kind"]);
+    let names: Vec<&str> = reader.columns().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["Unnamed: 0", "size", "kind"]);
+    assert_eq!(reader.columns()[0].kind, ColumnKind::Numeric);
+    // The index can be left out by the name pandas gives it.
+    let without_index = ReadOptions {
+        exclude: vec!["Unnamed: 0".into()],
+        ..ReadOptions::default()
+    };
+    let reader = open(&p, &without_index).unwrap();
+    assert_eq!(reader.columns().len(), 2);
+    // With a byte-order mark, the written header has none (the writer adds it by style).
+    let p = write(&dir, "bom.csv", b"\xEF\xBB\xBF a,b\n1,2\n");
+    let reader = open(&p, &ReadOptions::default()).unwrap();
+    assert_eq!(reader.header(), ["a", "b"]);
+    assert_eq!(reader.output_header(), [" a", "b"]);
 }

@@ -90,8 +90,7 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         );
     }
 
-    let mut writer = BatchWriter::create(&args.output, input_format, reader.header())?
-        .with_csv_style(reader.csv_style().unwrap_or_default());
+    let mut writer = BatchWriter::like(&args.output, &reader)?;
     let columns = reader.columns().to_vec();
     let bar = printer.progress("normalizing");
     let mut rows = 0u64;
