@@ -40,3 +40,36 @@ fn fit_reads_a_csv_from_stdin() {
         String::from_utf8_lossy(&output.stdout)
     );
 }
+
+#[test]
+fn normalize_refuses_a_pipe_rather_than_reading_parts_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("n.csv");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_normshift"))
+        .args([
+            "normalize",
+            "/dev/stdin",
+            "--format",
+            "csv",
+            "--adapt",
+            "-o",
+        ])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run normshift");
+    let mut stdin = child.stdin.take().unwrap();
+    // The refusal may come before everything is written: a closed pipe is fine here.
+    let _ = stdin.write_all(b"a,b\n1,x\n2,y\n3,x\n");
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs a regular file, not a pipe"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -25,6 +25,15 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     // written (a directory, a missing directory) rather than after `--adapt` has read the
     // file: the temporary file opened here is removed again; the writer opens its own.
     drop(crate::input::start_output(&args.output, &inputs)?);
+    // The input is opened more than once (its format, `--adapt`'s statistics, the output):
+    // a pipe would give each opening a different part of the data.
+    if std::fs::metadata(&args.data).is_ok_and(|m| !m.is_file()) {
+        anyhow::bail!(
+            "{}: normalize reads its input more than once, so it needs a regular file, not a \
+             pipe or device (save the data to a file first)",
+            args.data.display()
+        );
+    }
     let input_format = normshift_io::open(&args.data, &options)?.format();
     if let Some(out_format) = Format::from_path(&args.output) {
         if out_format != input_format {
