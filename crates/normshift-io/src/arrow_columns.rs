@@ -13,6 +13,10 @@ pub(crate) fn arrow_kind(data_type: &DataType) -> Option<ColumnKind> {
         Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 | Float16 | Float32
         | Float64 | Decimal128(..) => Some(ColumnKind::Numeric),
         Utf8 | LargeUtf8 | Utf8View | Boolean => Some(ColumnKind::Categorical),
+        // A column that is missing in every row (pandas/pyarrow write an all-None column with
+        // this type): numeric, all missing, so that `drift` reports its missing rate instead
+        // of a column that vanished.
+        Null => Some(ColumnKind::Numeric),
         Dictionary(_, value) if matches!(value.as_ref(), Utf8 | LargeUtf8 | Utf8View) => {
             Some(ColumnKind::Categorical)
         }
@@ -165,6 +169,11 @@ pub(crate) fn convert_column(array: &ArrayRef, kind: ColumnKind) -> Result<Colum
                 .map(|v| v.map(|v| decimal_text(v, *scale)))
                 .collect(),
         ),
+        (ColumnKind::Numeric, Null) => ColumnChunk::Numeric {
+            values: vec![0.0; array.len()],
+            valid: Some(vec![false; array.len()]),
+        },
+        (ColumnKind::Categorical, Null) => ColumnChunk::Categorical(vec![None; array.len()]),
         (ColumnKind::Categorical, t) if arrow_kind(t) == Some(ColumnKind::Numeric) => {
             // A numeric column read as categories: its values' text.
             let ColumnChunk::Numeric { values, valid } =

@@ -408,3 +408,71 @@ fn large_integers_and_decimals_read_as_categories_keep_their_exact_text() {
         ]
     );
 }
+
+/// A column that is null in every row (Arrow's `Null` type, as pyarrow writes `pa.nulls(n)`
+/// or an all-None pandas column) was left out as an unsupported type, so `drift` reported it
+/// as a column that vanished. It is numeric and entirely missing now.
+#[test]
+fn an_all_null_column_is_read_as_missing_values_not_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 200;
+    let x: ArrayRef = Arc::new(Float64Array::from(
+        (0..n).map(f64::from).collect::<Vec<_>>(),
+    ));
+    let filled: ArrayRef = Arc::new(Float64Array::from(vec![1.5; n as usize]));
+    let nulls: ArrayRef = Arc::new(arrow_array::NullArray::new(n as usize));
+    let reference = dir.path().join("reference.parquet");
+    let current = dir.path().join("current.parquet");
+    write_parquet(
+        &reference,
+        &RecordBatch::try_from_iter([("x", x.clone()), ("v", filled)]).unwrap(),
+    );
+    write_parquet(
+        &current,
+        &RecordBatch::try_from_iter_with_nullable([("x", x, false), ("v", nulls, true)]).unwrap(),
+    );
+    let mut reader = open(&current, &ReadOptions::default()).unwrap();
+    assert!(reader.skipped().is_empty(), "{:?}", reader.skipped());
+    assert_eq!(reader.columns()[1].kind, ColumnKind::Numeric);
+    let batch = reader.next().unwrap().unwrap();
+    let ColumnChunk::Numeric { valid, .. } = &batch.columns[1] else {
+        panic!("numeric")
+    };
+    assert_eq!(valid.as_deref(), Some(&vec![false; n as usize][..]));
+    // Read as categories, it is missing too.
+    let as_categories = ReadOptions {
+        categorical: vec!["v".into()],
+        ..ReadOptions::default()
+    };
+    assert_eq!(
+        labels(&current, &as_categories).unwrap()[1],
+        vec![None; n as usize]
+    );
+
+    // Drift names the missing rate, not a vanished column.
+    let side = |path: &Path| {
+        let mut r = open(path, &ReadOptions::default()).unwrap();
+        normshift_io::read_side(&mut r, true, 200, &mut |_| {}).unwrap()
+    };
+    let report = normshift::drift::compare(
+        &side(&reference),
+        &side(&current),
+        &normshift::drift::DriftOptions::default(),
+    );
+    assert!(
+        report.schema.only_in_reference.is_empty(),
+        "{:?}",
+        report.schema
+    );
+    let v = report
+        .features
+        .iter()
+        .find(|f| f.name == "v")
+        .expect("v compared");
+    assert!(v.drift, "{:?}", v.reasons);
+    assert!(
+        v.reasons.iter().any(|r| r.contains("missing")),
+        "{:?}",
+        v.reasons
+    );
+}
