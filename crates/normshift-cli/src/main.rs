@@ -48,17 +48,19 @@ fn main() -> ExitCode {
 fn install_interrupt_handler() {
     let installed = ctrlc::set_handler(|| {
         match normshift_io::remove_partial_outputs() {
-            0 => eprintln!("interrupted"),
-            n => eprintln!("interrupted: removed {n} unfinished output file(s)"),
+            0 => printer::write_stderr("interrupted"),
+            n => printer::write_stderr(&format!(
+                "interrupted: removed {n} unfinished output file(s)"
+            )),
         }
         std::process::exit(EXIT_INTERRUPTED);
     });
     if let Err(e) = installed {
         // Without the handler an interrupt still kills the process; only the temporary file
         // (a hidden `.normshift-*.partial` next to the output) may remain.
-        eprintln!(
+        printer::write_stderr(&format!(
             "warning: cannot handle Ctrl-C ({e}); an interrupted run may leave a .partial file"
-        );
+        ));
     }
 }
 
@@ -76,8 +78,8 @@ fn install_panic_hook() {
             .location()
             .map(|l| format!(" ({}:{})", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        printer::write_stderr(&format!(
             "error: internal error in normshift: {message}{place}\n  this is a bug, not a problem with your data; please report it with the command you ran"
-        );
+        ));
     }));
 }

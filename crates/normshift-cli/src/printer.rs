@@ -62,7 +62,7 @@ impl Printer {
     /// A line of progress on stderr, unless `--quiet`.
     pub fn note(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            write_stderr(line);
         }
     }
 
@@ -76,8 +76,17 @@ impl Printer {
                 let _ = write!(msg, "\n  caused by: {cause}");
             }
         }
-        eprintln!("{msg}");
+        write_stderr(&msg);
     }
+}
+
+/// Writes `line` and a newline to stderr, ignoring failure: with stderr closed or full there
+/// is nowhere left to report anything, and `eprintln!` would panic instead.
+pub(crate) fn write_stderr(line: &str) {
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr().lock(),
+        format!("{line}\n").as_bytes(),
+    );
 }
 
 /// Writes `bytes` to stdout and flushes, treating a closed pipe as the end of the output.

@@ -99,6 +99,39 @@ fn a_closed_stdout_is_not_an_error_and_keeps_the_exit_code() {
 }
 
 #[test]
+fn a_closed_stderr_changes_nothing_but_what_is_seen() {
+    // `normshift … 2>&1 | head -0` style: every write to stderr fails with EPIPE. Before,
+    // the first message (an error, a progress note) panicked inside the panic hook and the
+    // process aborted (SIGABRT, no exit code); now the exit code is the command's own.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let reference = numbers(d, "r.csv", 200, 0);
+    let shifted = numbers(d, "shifted.csv", 200, 1000);
+    let missing = d.join("missing.csv");
+    let profile = d.join("p.json");
+    for (args, code) in [
+        // An error message is the first thing written, to stderr.
+        (vec!["drift", s(&reference), s(&missing)], 2),
+        // A progress note on stderr, then the verdict on stdout.
+        (vec!["drift", s(&reference), s(&shifted)], 1),
+        (vec!["fit", s(&reference), "-o", s(&profile)], 0),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = Command::new(env!("CARGO_BIN_EXE_normshift"))
+            .args(&args)
+            .stderr(writer)
+            .stdout(Stdio::piped())
+            .output()
+            .expect("run normshift");
+        assert_eq!(o.status.code(), Some(code), "{:?}: {o:?}", &args[..2]);
+    }
+    assert!(std::fs::read_to_string(&profile)
+        .unwrap()
+        .contains("\"normshift_profile\""));
+}
+
+#[test]
 fn a_stdout_that_cannot_be_written_is_an_error_not_an_internal_error() {
     let full = Path::new("/dev/full");
     if !full.exists() {

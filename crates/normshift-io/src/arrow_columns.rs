@@ -17,9 +17,9 @@ pub(crate) fn arrow_kind(data_type: &DataType) -> Option<ColumnKind> {
         // this type): numeric, all missing, so that `drift` reports its missing rate instead
         // of a column that vanished.
         Null => Some(ColumnKind::Numeric),
-        Dictionary(_, value) if matches!(value.as_ref(), Utf8 | LargeUtf8 | Utf8View) => {
-            Some(ColumnKind::Categorical)
-        }
+        // Dictionary-encoded: read as its values are (pandas categoricals of strings,
+        // Parquet columns written with dictionary encoding kept, numeric ones included).
+        Dictionary(_, value) => arrow_kind(value),
         _ => None,
     }
 }
@@ -49,22 +49,38 @@ fn labels(array: &ArrayRef, iter: impl Iterator<Item = Option<String>>) -> Colum
     ColumnChunk::Categorical(iter.collect())
 }
 
-/// The labels of a dictionary-encoded column whose dictionary is `values`.
-fn dictionary_labels<'a>(
-    array: &ArrayRef,
-    values: impl arrow_array::ArrayAccessor<Item = &'a str>,
-) -> ColumnChunk {
-    let keys = array.as_any_dictionary().normalized_keys();
-    // Null keys and keys pointing at a null value are both missing.
+/// A dictionary-encoded column: its dictionary converted as `kind`, then looked up row by
+/// row. Null keys and keys pointing at a null value are both missing.
+fn dictionary_column(array: &ArrayRef, kind: ColumnKind) -> Result<ColumnChunk, String> {
+    let dictionary = array.as_any_dictionary();
     let nulls = array.logical_nulls();
-    ColumnChunk::Categorical(
-        keys.iter()
-            .enumerate()
-            .map(|(i, &k)| {
-                (!nulls.as_ref().is_some_and(|n| n.is_null(i))).then(|| values.value(k).to_owned())
-            })
-            .collect(),
-    )
+    let missing = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
+    if dictionary.values().is_empty() {
+        // No values to point at (arrow's key lookup would panic): every row must be null.
+        if (0..array.len()).any(|i| !missing(i)) {
+            return Err("a dictionary without values has rows that are not null".to_string());
+        }
+        return Ok(match kind {
+            ColumnKind::Numeric => ColumnChunk::Numeric {
+                values: vec![0.0; array.len()],
+                valid: Some(vec![false; array.len()]),
+            },
+            ColumnKind::Categorical => ColumnChunk::Categorical(vec![None; array.len()]),
+        });
+    }
+    let keys = dictionary.normalized_keys();
+    Ok(match convert_column(dictionary.values(), kind)? {
+        ColumnChunk::Numeric { values, .. } => ColumnChunk::Numeric {
+            values: keys.iter().map(|&k| values[k]).collect(),
+            valid: nulls.map(|n| n.iter().collect()),
+        },
+        ColumnChunk::Categorical(labels) => ColumnChunk::Categorical(
+            keys.iter()
+                .enumerate()
+                .map(|(i, &k)| if missing(i) { None } else { labels[k].clone() })
+                .collect(),
+        ),
+    })
 }
 
 fn integer_labels<T: ArrowPrimitiveType>(array: &ArrayRef) -> ColumnChunk
@@ -141,16 +157,7 @@ pub(crate) fn convert_column(array: &ArrayRef, kind: ColumnKind) -> Result<Colum
             array,
             array.as_boolean().iter().map(|v| v.map(|b| b.to_string())),
         ),
-        (ColumnKind::Categorical, Dictionary(..)) => {
-            let values = array.as_any_dictionary().values();
-            // The dictionary's values may be any of Arrow's three string types.
-            match values.data_type() {
-                Utf8 => dictionary_labels(array, values.as_string::<i32>()),
-                LargeUtf8 => dictionary_labels(array, values.as_string::<i64>()),
-                Utf8View => dictionary_labels(array, values.as_string_view()),
-                t => return Err(format!("a dictionary of {t} cannot be read as {kind:?}")),
-            }
-        }
+        (_, Dictionary(..)) => dictionary_column(array, kind)?,
         // Numeric columns read as categories: the exact text of each value. Integers and
         // decimals are written from their own digits, not through `f64`, which would merge
         // distinct integers beyond 2^53 and print decimals with binary rounding.

@@ -10,6 +10,20 @@ use std::path::{Path, PathBuf};
 /// Field values read as missing in any column.
 pub(crate) const MISSING_TOKENS: &[&str] = &["", "NA", "N/A", "null", "NULL", "None"];
 
+/// `true` or `false` for a field that spells one of them in any letter case (`True` from
+/// pandas, `TRUE` from R and spreadsheets, `true`), as Parquet and Arrow booleans read, so a
+/// boolean column has the same categories in every format.
+fn boolean_label(field: &str) -> Option<&'static str> {
+    let field = field.trim();
+    if field.eq_ignore_ascii_case("true") {
+        Some("true")
+    } else if field.eq_ignore_ascii_case("false") {
+        Some("false")
+    } else {
+        None
+    }
+}
+
 fn is_missing(field: &str) -> bool {
     MISSING_TOKENS.contains(&field.trim())
 }
@@ -29,6 +43,8 @@ pub(crate) struct CsvBatches {
     /// The header row as the file has it (without a byte-order mark), for outputs.
     raw_header: Vec<String>,
     kinds: Vec<Option<crate::ColumnKind>>,
+    /// Per column: every value sampled is `true` or `false` in some letter case.
+    booleans: Vec<bool>,
     pending: VecDeque<(u64, csv::StringRecord)>,
     batch_rows: usize,
     done: bool,
@@ -66,6 +82,7 @@ impl CsvBatches {
             header: Vec::new(),
             raw_header: Vec::new(),
             kinds: Vec::new(),
+            booleans: Vec::new(),
             pending: VecDeque::new(),
             batch_rows: options.batch_rows.max(1),
             done: false,
@@ -112,6 +129,17 @@ impl CsvBatches {
                 } else {
                     ColumnKind::Categorical
                 })
+            })
+            .collect();
+        this.booleans = (0..this.header.len())
+            .map(|i| {
+                let mut fields = this
+                    .pending
+                    .iter()
+                    .map(|(_, r)| r.get(i).unwrap_or(""))
+                    .filter(|f| !is_missing(f))
+                    .peekable();
+                fields.peek().is_some() && fields.all(|f| boolean_label(f).is_some())
             })
             .collect();
         Ok(this)
@@ -320,15 +348,20 @@ impl CsvBatches {
                     };
                     ColumnChunk::Numeric { values, valid }
                 }
-                ColumnKind::Categorical => ColumnChunk::Categorical(
-                    records
-                        .iter()
-                        .map(|(_, r)| {
-                            let f = &r[column.index];
-                            (!is_missing(f)).then(|| f.to_string())
-                        })
-                        .collect(),
-                ),
+                ColumnKind::Categorical => {
+                    let boolean = self.booleans[column.index];
+                    ColumnChunk::Categorical(
+                        records
+                            .iter()
+                            .map(|(_, r)| {
+                                let f = &r[column.index];
+                                let label = boolean.then(|| boolean_label(f)).flatten();
+                                (!is_missing(f))
+                                    .then(|| label.map_or_else(|| f.to_string(), str::to_string))
+                            })
+                            .collect(),
+                    )
+                }
             })
             .collect();
         let rows = records.len();

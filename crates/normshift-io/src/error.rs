@@ -24,13 +24,13 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A Parquet or Arrow problem, with the row group when known.
-    #[error("{path}: {}{message}", row_group.map(|g| format!("row group {g}: ")).unwrap_or_default())]
+    /// A Parquet or Arrow problem, with the row group or record batch when known.
+    #[error("{path}: {}{message}", part.map(|p| format!("{p}: ")).unwrap_or_default())]
     Columnar {
         /// The file.
         path: PathBuf,
-        /// Row group (Parquet) or record batch (Arrow IPC) index, 0-based.
-        row_group: Option<usize>,
+        /// The row group (Parquet) or record batch (Arrow IPC) at fault.
+        part: Option<Part>,
         /// What is wrong.
         message: String,
     },
@@ -48,6 +48,24 @@ pub enum Error {
         /// The path.
         path: PathBuf,
     },
+}
+
+/// A part of a columnar file, 0-based, as an error names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// A Parquet row group.
+    RowGroup(usize),
+    /// An Arrow IPC record batch.
+    RecordBatch(usize),
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Part::RowGroup(i) => write!(f, "row group {i}"),
+            Part::RecordBatch(i) => write!(f, "record batch {i}"),
+        }
+    }
 }
 
 /// `Result` with [`Error`].

@@ -5,7 +5,7 @@
 //! selected columns converted to plain vectors ([`ColumnChunk`]: numbers as `f64` with a
 //! validity mask, categories as strings) and the raw batch for pass-through writing.
 //!
-//! Errors name the file and, where it applies, the line (CSV), row group (Parquet) and column.
+//! Errors name the file and, where it applies, the line (CSV), row group (Parquet) or record batch (Arrow IPC), and column.
 //!
 //! ```no_run
 //! use normshift_io::{open, ReadOptions};
@@ -26,7 +26,7 @@ mod output;
 mod reader;
 mod writer;
 
-pub use error::{Error, Result};
+pub use error::{Error, Part, Result};
 pub use fit::{fit_profile, read_side, read_side_unless, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{

@@ -1,9 +1,11 @@
 use crate::arrow_columns::{arrow_kind, convert_column};
 use crate::csv_reader::CsvBatches;
-use crate::{Error, Result};
+use crate::{Error, Part, Result};
 use arrow_array::RecordBatch;
 use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::properties::WriterProperties;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -173,6 +175,8 @@ pub struct Reader {
     arrow_schema: Option<SchemaRef>,
     /// Whether an Arrow IPC input is a stream rather than a file.
     ipc_stream: bool,
+    /// How a Parquet output like this Parquet input is written.
+    parquet_properties: Option<WriterProperties>,
     bytes: u64,
     inner: Inner,
     next_row: u64,
@@ -215,12 +219,13 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
     let bytes = metadata.len();
     let columnar = |message: String| Error::Columnar {
         path: path.to_path_buf(),
-        row_group: None,
+        part: None,
         message,
     };
     let mut output_header = None;
     let mut arrow_schema = None;
     let mut ipc_stream = false;
+    let mut parquet_properties = None;
     let (header, kinds, inner) = match format {
         Format::Csv => {
             let delimiter = options.delimiter.unwrap_or(
@@ -241,6 +246,38 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                 Inner::Csv(Box::new(csv)),
             )
         }
+        // Parquet's index is at the end of the file, so a pipe cannot be read as Parquet
+        // (its own message, "file size of 0 is less than footer", would not say why).
+        Format::Parquet if !metadata.is_file() => {
+            return Err(Error::schema(
+                path,
+                "is a pipe or device, and Parquet can only be read from a file (its index is \
+                 at the end): save the data to a file first, or send CSV or an Arrow IPC stream",
+            ));
+        }
+        // A pipe can hold an IPC stream (batches one after another), not an IPC file (whose
+        // footer is at the end), and it cannot be rewound after trying the file format.
+        Format::ArrowIpc if !metadata.is_file() => {
+            let stream =
+                arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)
+                    .map_err(|e| {
+                        columnar(format!(
+                    "not a readable Arrow IPC stream (from a pipe or device only the stream \
+                     format can be read, not the IPC file format): {e}"
+                ))
+                    })?;
+            ipc_stream = true;
+            arrow_schema = Some(stream.schema());
+            let (header, kinds) = schema_columns(&stream.schema());
+            (
+                header,
+                kinds,
+                Inner::Ipc {
+                    reader: Box::new(stream),
+                    index: 0,
+                },
+            )
+        }
         Format::Parquet => {
             let builder = ParquetRecordBatchReaderBuilder::try_new(
                 file.try_clone().map_err(|e| Error::io(path, e))?,
@@ -251,6 +288,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                 ))
             })?;
             let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
+            parquet_properties = Some(writer_properties_like(builder.metadata()));
             arrow_schema = Some(builder.schema().clone());
             let (header, kinds) = schema_columns(builder.schema());
             let inner = Inner::Parquet {
@@ -298,6 +336,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
     Ok(Reader {
         output_header: output_header.unwrap_or_else(|| header.clone()),
         arrow_schema,
+        parquet_properties,
         ipc_stream,
         path: path.to_path_buf(),
         format,
@@ -308,6 +347,24 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
         inner,
         next_row: 0,
     })
+}
+
+/// Writer settings that keep what a Parquet file's first row group says about how it was
+/// written: each column's compression codec (a replaced column keeps its name, so its codec
+/// too); the first column's codec for anything else. A codec's level is not recorded in a
+/// Parquet file, so levels are the codec's default.
+fn writer_properties_like(metadata: &ParquetMetaData) -> WriterProperties {
+    let mut properties = WriterProperties::builder();
+    if let Some(group) = metadata.row_groups().first() {
+        if let Some(first) = group.columns().first() {
+            properties = properties.set_compression(first.compression());
+        }
+        for column in group.columns() {
+            properties = properties
+                .set_column_compression(column.column_path().clone(), column.compression());
+        }
+    }
+    properties.build()
 }
 
 fn schema_columns(schema: &SchemaRef) -> (Vec<String>, Vec<Option<ColumnKind>>) {
@@ -446,6 +503,12 @@ impl Reader {
         self.arrow_schema.clone()
     }
 
+    /// For a Parquet input, writer settings that write a Parquet output as the input was
+    /// written (each column's compression codec); `None` for other formats.
+    pub fn parquet_writer_properties(&self) -> Option<WriterProperties> {
+        self.parquet_properties.clone()
+    }
+
     /// Whether the input is an Arrow IPC *stream* (batches one after another, no footer)
     /// rather than an IPC file.
     pub fn is_ipc_stream(&self) -> bool {
@@ -463,15 +526,15 @@ impl Reader {
         self.bytes
     }
 
-    fn columnar_error(&self, row_group: Option<usize>, message: String) -> Error {
+    fn columnar_error(&self, part: Option<Part>, message: String) -> Error {
         Error::Columnar {
             path: self.path.clone(),
-            row_group,
+            part,
             message,
         }
     }
 
-    fn next_arrow(&mut self) -> Option<Result<(Option<usize>, RecordBatch)>> {
+    fn next_arrow(&mut self) -> Option<Result<(Option<Part>, RecordBatch)>> {
         loop {
             match &mut self.inner {
                 Inner::Parquet {
@@ -483,13 +546,17 @@ impl Reader {
                     if let Some((group, reader)) = current {
                         let group = *group;
                         match reader.next() {
-                            Some(Ok(batch)) => return Some(Ok((Some(group), batch))),
+                            Some(Ok(batch)) => {
+                                return Some(Ok((Some(Part::RowGroup(group)), batch)))
+                            }
                             Some(Err(e)) => {
                                 let message = match self.damaged_column(group) {
                                     Some(name) => format!("column '{name}': {e}"),
                                     None => e.to_string(),
                                 };
-                                return Some(Err(self.columnar_error(Some(group), message)));
+                                return Some(Err(
+                                    self.columnar_error(Some(Part::RowGroup(group)), message)
+                                ));
                             }
                             None => *current = None,
                         }
@@ -520,16 +587,19 @@ impl Reader {
                                 Some(name) => format!("column '{name}': {message}"),
                                 None => message,
                             };
-                            return Some(Err(self.columnar_error(Some(group), message)));
+                            return Some(Err(
+                                self.columnar_error(Some(Part::RowGroup(group)), message)
+                            ));
                         }
                     }
                 }
                 Inner::Ipc { reader, index } => {
                     let i = *index;
                     *index += 1;
+                    let part = Some(Part::RecordBatch(i));
                     return match reader.next()? {
-                        Ok(batch) => Some(Ok((Some(i), batch))),
-                        Err(e) => Some(Err(self.columnar_error(Some(i), e.to_string()))),
+                        Ok(batch) => Some(Ok((part, batch))),
+                        Err(e) => Some(Err(self.columnar_error(part, e.to_string()))),
                     };
                 }
                 Inner::Csv(_) | Inner::Done => return None,
@@ -590,13 +660,13 @@ impl Iterator for Reader {
                     return None;
                 }
                 Some(Err(e)) => Err(e),
-                Some(Ok((group, record_batch))) => {
+                Some(Ok((part, record_batch))) => {
                     let columns: Result<Vec<ColumnChunk>> = self
                         .columns
                         .iter()
                         .map(|c| {
                             convert_column(record_batch.column(c.index), c.kind).map_err(|m| {
-                                self.columnar_error(group, format!("column '{}': {m}", c.name))
+                                self.columnar_error(part, format!("column '{}': {m}", c.name))
                             })
                         })
                         .collect();

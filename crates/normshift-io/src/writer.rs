@@ -3,6 +3,7 @@
 use crate::{AtomicFile, Batch, Error, Format, RawBatch, Result};
 use arrow_array::{ArrayRef, Float64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use parquet::file::properties::WriterProperties;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -35,6 +36,8 @@ pub struct BatchWriter {
     ipc_stream: bool,
     /// The input's schema, for a Parquet or Arrow output of an input without rows.
     schema: Option<SchemaRef>,
+    /// How Parquet is written (default: the parquet crate's, uncompressed).
+    parquet_properties: Option<WriterProperties>,
     sink: Sink,
 }
 
@@ -48,18 +51,21 @@ impl BatchWriter {
             csv_style: crate::CsvStyle::default(),
             ipc_stream: false,
             schema: None,
+            parquet_properties: None,
             sink: Sink::Pending,
         })
     }
 
     /// A writer for an output like `reader`'s input: the same format, the header row as the
-    /// file has it, CSV written the same way, Arrow IPC as a file or a stream as the input
-    /// is, and the input's schema for an input without rows. Call it before reading.
+    /// file has it, CSV written the same way, Parquet with the input's compression codecs,
+    /// Arrow IPC as a file or a stream as the input is, and the input's schema for an input
+    /// without rows. Call it before reading.
     pub fn like(path: &Path, reader: &crate::Reader) -> Result<Self> {
         let mut writer = Self::create(path, reader.format(), reader.output_header())?
             .with_csv_style(reader.csv_style().unwrap_or_default());
         writer.ipc_stream = reader.is_ipc_stream();
         writer.schema = reader.arrow_schema();
+        writer.parquet_properties = reader.parquet_writer_properties();
         Ok(writer)
     }
 
@@ -74,7 +80,7 @@ impl BatchWriter {
     fn error(&self, message: String) -> Error {
         Error::Columnar {
             path: self.atomic.path().to_path_buf(),
-            row_group: None,
+            part: None,
             message,
         }
     }
@@ -125,7 +131,7 @@ impl BatchWriter {
                     }
                     w.write_record(&fields).map_err(|e| Error::Columnar {
                         path: self.atomic.path().to_path_buf(),
-                        row_group: None,
+                        part: None,
                         message: e.to_string(),
                     })?;
                 }
@@ -143,8 +149,12 @@ impl BatchWriter {
                     let schema = replaced.schema();
                     self.sink = match self.format {
                         Format::Parquet => Sink::Parquet(
-                            parquet::arrow::ArrowWriter::try_new(file, schema, None)
-                                .map_err(|e| self.error(e.to_string()))?,
+                            parquet::arrow::ArrowWriter::try_new(
+                                file,
+                                schema,
+                                self.parquet_properties.clone(),
+                            )
+                            .map_err(|e| self.error(e.to_string()))?,
                         ),
                         _ => self.ipc_sink(file, &schema)?,
                     };
@@ -177,9 +187,11 @@ impl BatchWriter {
     fn finish_empty(&mut self, schema: SchemaRef) -> std::result::Result<(), String> {
         let file = self.atomic.file().try_clone().map_err(|e| e.to_string())?;
         match self.format {
-            Format::Parquet => parquet::arrow::ArrowWriter::try_new(file, schema, None)
-                .and_then(|w| w.close().map(drop))
-                .map_err(|e| e.to_string()),
+            Format::Parquet => {
+                parquet::arrow::ArrowWriter::try_new(file, schema, self.parquet_properties.clone())
+                    .and_then(|w| w.close().map(drop))
+                    .map_err(|e| e.to_string())
+            }
             _ => match self.ipc_sink(file, &schema).map_err(|e| e.to_string())? {
                 Sink::Ipc(mut w) => w.finish().map_err(|e| e.to_string()),
                 Sink::IpcStream(mut w) => w.finish().map_err(|e| e.to_string()),
