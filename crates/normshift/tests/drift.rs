@@ -453,3 +453,47 @@ fn sketches_that_hold_every_value_give_the_exact_test() {
     // Every one of the C(10, 5) = 252 orderings is equally likely; 2 separate the samples fully.
     assert!((ks.p_value - 2.0 / 252.0).abs() < 1e-15, "{ks:?}");
 }
+
+/// With no shift at all, the dataset verdict must be a false alarm in at most `alpha` of
+/// comparisons. Ten numeric features of 100 rows, each with 10% missing and 10% NaN values,
+/// are drawn alike on both sides 600 times (seeded, so the count is fixed). Corrected per kind
+/// of test (until 2026-11-30), each feature had three chances at alpha, and 11% of such
+/// comparisons drifted in a review's simulation; the bound here is alpha plus three standard
+/// errors of the count (30 + 16 of 600).
+#[test]
+fn false_alarm_rate_stays_within_alpha() {
+    let mut rng = ChaCha8Rng::seed_from_u64(20261130);
+    let (runs, features, rows) = (600, 10, 100);
+    let names: Vec<String> = (0..features).map(|i| format!("f{i}")).collect();
+    let mut draw = |rng: &mut ChaCha8Rng| -> Side {
+        let columns: Vec<(&str, Vec<f64>)> = names
+            .iter()
+            .map(|name| {
+                let values = normal(rng, rows, 0.0, 1.0)
+                    .into_iter()
+                    .map(|v| match rng.gen::<f64>() {
+                        u if u < 0.1 => f64::NAN, // missing (+NaN, see `side`)
+                        u if u < 0.2 => -f64::NAN, // a NaN value
+                        _ => v,
+                    })
+                    .collect();
+                (name.as_str(), values)
+            })
+            .collect();
+        side(&columns, &[], true)
+    };
+    let options = DriftOptions::default();
+    let mut alarms = 0;
+    let mut tests_per_run = 0;
+    for _ in 0..runs {
+        let (reference, current) = (draw(&mut rng), draw(&mut rng));
+        let report = compare(&reference, &current, &options);
+        tests_per_run = report.features.iter().map(|f| f.tests.len()).sum();
+        alarms += usize::from(report.dataset_drift);
+    }
+    // Each feature has its three tests (so the bound is about all of them).
+    assert_eq!(tests_per_run, 3 * features);
+    let rate = alarms as f64 / runs as f64;
+    println!("false alarms: {alarms} of {runs} ({rate:.3}) at alpha {}", options.alpha);
+    assert!(alarms <= 46, "{alarms} false alarms in {runs} runs ({rate:.3})");
+}
