@@ -24,14 +24,38 @@ fn boolean_label(field: &str) -> Option<&'static str> {
     }
 }
 
+/// `field.trim()`, without its cost in the common case: a field whose first and last bytes
+/// are ASCII and not whitespace is already trimmed (Unicode whitespace outside ASCII starts
+/// and ends with a byte >= 0x80). `str::trim` walks characters from both ends, and was about
+/// a tenth of the time of reading a numeric CSV.
+fn trimmed(field: &str) -> &str {
+    let plain = |b: u8| b.is_ascii() && !matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+    match field.as_bytes() {
+        [] => field,
+        [first, .., last] if plain(*first) && plain(*last) => field,
+        [only] if plain(*only) => field,
+        _ => field.trim(),
+    }
+}
+
+/// Whether an already trimmed field is one of [`MISSING_TOKENS`] (each is empty or starts
+/// with `N` or `n`, which no number does but `NaN`, so most fields need one comparison).
+fn is_missing_trimmed(field: &str) -> bool {
+    match field.as_bytes().first() {
+        None => true,
+        Some(b'N' | b'n') => MISSING_TOKENS.contains(&field),
+        Some(_) => false,
+    }
+}
+
 fn is_missing(field: &str) -> bool {
-    MISSING_TOKENS.contains(&field.trim())
+    is_missing_trimmed(trimmed(field))
 }
 
 fn parse_number(field: &str) -> Option<f64> {
     // Rust's parser takes `NaN`, `inf`, `-infinity`, and `1e400` (→ inf): non-finite values are
     // values, counted as such by the profile, never silently dropped.
-    field.trim().parse::<f64>().ok()
+    trimmed(field).parse::<f64>().ok()
 }
 
 pub(crate) struct CsvBatches {
@@ -273,10 +297,11 @@ impl CsvBatches {
     ) -> Result<()> {
         for (line, record) in records {
             let field = &record[column.index];
-            if is_missing(field) {
+            let text = trimmed(field);
+            if is_missing_trimmed(text) {
                 values.push(0.0);
                 valid.push(false);
-            } else if let Some(v) = parse_number(field) {
+            } else if let Ok(v) = text.parse::<f64>() {
                 values.push(v);
                 valid.push(true);
             } else {
@@ -510,7 +535,45 @@ fn open_quote(raw: &[u8], delimiter: u8) -> Option<(usize, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::open_quote;
+    use super::{is_missing, open_quote, trimmed, MISSING_TOKENS};
+
+    #[test]
+    fn trimmed_is_str_trim_and_missing_is_the_token_list() {
+        use rand::{Rng, SeedableRng};
+        // Every character up to U+3100 (all of Unicode's whitespace but U+FEFF, which is not
+        // whitespace) at either end, alone, around a number, and next to ASCII spaces.
+        let mut fields: Vec<String> = Vec::new();
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            for f in [
+                format!("{c}"),
+                format!("{c}1.5"),
+                format!("1.5{c}"),
+                format!("{c}NA{c}"),
+                format!(" {c}"),
+                format!("{c} "),
+                format!("{c}{c}"),
+            ] {
+                fields.push(f);
+            }
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let alphabet = [
+            " ", "\t", "\u{a0}", "\u{2003}", "\u{3000}", "N", "A", "1", "é", ".", "/",
+        ];
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..6);
+            fields.push(
+                (0..len)
+                    .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                    .collect(),
+            );
+        }
+        fields.extend(MISSING_TOKENS.iter().map(|t| format!(" {t}\u{a0}")));
+        for f in &fields {
+            assert_eq!(trimmed(f), f.trim(), "{f:?}");
+            assert_eq!(is_missing(f), MISSING_TOKENS.contains(&f.trim()), "{f:?}");
+        }
+    }
 
     #[test]
     fn quotes_left_open_are_found_and_closed_ones_are_not() {
