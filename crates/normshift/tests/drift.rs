@@ -465,7 +465,7 @@ fn false_alarm_rate_stays_within_alpha() {
     let mut rng = ChaCha8Rng::seed_from_u64(20261130);
     let (runs, features, rows) = (600, 10, 100);
     let names: Vec<String> = (0..features).map(|i| format!("f{i}")).collect();
-    let mut draw = |rng: &mut ChaCha8Rng| -> Side {
+    let draw = |rng: &mut ChaCha8Rng| -> Side {
         let columns: Vec<(&str, Vec<f64>)> = names
             .iter()
             .map(|name| {
