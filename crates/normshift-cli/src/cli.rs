@@ -48,7 +48,7 @@ pub enum Command {
     Normalize(NormalizeArgs),
     /// Compare current data against a reference (data or profile), feature by feature.
     #[command(
-        after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # exact tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n  normshift drift train.csv deploy.csv --html report.html\n\nExit codes: 0 no drift, 1 drift found, 2 error."
+        after_help = "Examples:\n  normshift drift train.csv deploy.csv                 # tests on both raw files\n  normshift drift train.profile.json deploy.parquet    # against a profile (sketch-based tests)\n  normshift drift train.csv deploy.csv --json --correction benjamini-hochberg\n  normshift drift train.csv deploy.csv --html report.html\n\nExit codes: 0 no drift, 1 drift found, 2 error."
     )]
     Drift(DriftArgs),
     /// Measure the batch-norm kernels: time, GB/s, share of the same run's copy bandwidth.

@@ -41,6 +41,9 @@ pub fn ks_statistic_sorted(a: &[f64], b: &[f64]) -> f64 {
 /// * In the exact path the reported statistic is `h / lcm(n, m)` with `h = round(D·lcm)`,
 ///   as scipy reports it (it differs from the merged `D` by rounding error only).
 /// * An empty sample gives a NaN statistic and p-value (scipy raises an error).
+/// * Unlike scipy: complete separation (`D = 1`) where the exact path is not taken gets its
+///   exact p-value `2 / C(n + m, n)` (the asymptotic one is 0) unless the mode is
+///   [`KsMode::Asymptotic`]; an exact p-value rounded a few ulps above 1 is 1.
 pub fn ks_2samp_sorted(a: &[f64], b: &[f64], mode: KsMode) -> TestResult {
     debug_assert!(!a.windows(2).any(|w| w[0] > w[1]), "a must be sorted");
     debug_assert!(!b.windows(2).any(|w| w[0] > w[1]), "b must be sorted");
@@ -101,11 +104,36 @@ fn ks_test_from_d(d: f64, n: u64, m: u64, mode: KsMode) -> (f64, f64, Method) {
             return (d_exact, p.clamp(0.0, 1.0), Method::Exact);
         }
     }
+    if d >= 1.0 && mode != KsMode::Asymptotic {
+        // Complete separation: every value of one sample lies below every value of the other.
+        // Its null probability is exact and simple (2 of the C(n+m, n) equally likely orders),
+        // where the asymptotic distribution gives exactly 0 (scipy's too): 1 value against a
+        // million gets p = 2e-6, not 0.
+        return (d, separation_p_value(n, m), Method::Exact);
+    }
     let (big, small) = (n.max(m) as f64, n.min(m) as f64);
     let en = big * small / (big + small);
     // numpy rounds half to even.
     let p = kstwo_sf(d, en.round_ties_even());
     (d, p.clamp(0.0, 1.0), Method::Asymptotic)
+}
+
+/// `P(D = 1) = 2 / C(n + m, n)` under the null hypothesis (continuous data, sizes >= 1): of
+/// the C(n+m, n) equally likely interleavings of the two samples, two put one sample wholly
+/// below the other. At most 1 (n = m = 1).
+fn separation_p_value(n: u64, m: u64) -> f64 {
+    let (total, k) = (n + m, n.min(m));
+    // ln C(total, k): a sum of k exact-ish terms for small k, ln Γ otherwise.
+    let ln_choose = if k <= 1000 {
+        (1..=k)
+            .map(|i| ((total - k + i) as f64 / i as f64).ln())
+            .sum::<f64>()
+    } else {
+        crate::special::ln_gamma(total as f64 + 1.0)
+            - crate::special::ln_gamma(k as f64 + 1.0)
+            - crate::special::ln_gamma((total - k) as f64 + 1.0)
+    };
+    (std::f64::consts::LN_2 - ln_choose).exp().min(1.0)
 }
 
 /// scipy's `_attempt_exact_2kssamp` (two-sided): `None` when the computation is not usable.
@@ -130,8 +158,10 @@ fn exact_p_value(n: u64, m: u64, g: u64, d: f64) -> Option<(f64, f64)> {
         }
         outer_prob_inside_method(n, m, g, h)
     };
-    if p.is_finite() && (0.0..=1.0).contains(&p) {
-        Some((d, p))
+    // Rounding can put a p-value of 1 a few ulps above it (7 values against 7 gave
+    // 1.0000000000000002, which fell back to the asymptotic value, as scipy does).
+    if p.is_finite() && (0.0..=1.0 + 1e-12).contains(&p) {
+        Some((d, p.min(1.0)))
     } else {
         None
     }
@@ -232,6 +262,50 @@ mod tests {
         assert_eq!(r.statistic, 1.0);
         // 2 / C(6, 3) = 0.1
         assert!((r.p_value - 0.1).abs() < 1e-15);
+    }
+
+    #[test]
+    fn complete_separation_beyond_the_exact_range_has_its_exact_p_value() {
+        // 1 value against 10^6: 2 / C(10^6 + 1, 1); the asymptotic value is exactly 0.
+        let a = [10.0];
+        let b: Vec<f64> = (0..1_000_000).map(|i| f64::from(i) * 1e-6).collect();
+        let r = ks_2samp_sorted(&a, &b, KsMode::Auto);
+        assert_eq!(r.method, Method::Exact);
+        let expected = 2.0 / 1_000_001.0;
+        assert!((r.p_value / expected - 1.0).abs() < 1e-12, "{}", r.p_value);
+        // 2 against 10,001: 2 / C(10,003, 2).
+        let b2 = &b[..10_001];
+        let r = ks_2samp_sorted(&[5.0, 6.0], b2, KsMode::Auto);
+        let expected = 2.0 / (10_003.0 * 10_002.0 / 2.0);
+        assert!((r.p_value / expected - 1.0).abs() < 1e-12, "{}", r.p_value);
+        // Inside the exact range the lattice computation and the closed form agree, for
+        // small and for large k (ln Γ branch).
+        for (n, m) in [(3u64, 9000u64), (40, 60), (1500, 1700)] {
+            let (p, method) = ks_p_value(1.0, n, m, KsMode::Exact);
+            assert_eq!(method, Method::Exact);
+            let closed = separation_p_value(n, m);
+            let tolerance = if p > 1e-300 { 1e-9 } else { 1.0 };
+            assert!(
+                p == closed || (p / closed - 1.0).abs() < tolerance,
+                "{n} vs {m}: {p} vs {closed}"
+            );
+        }
+        // An explicit asymptotic request stays asymptotic.
+        assert_eq!(
+            ks_p_value(1.0, 1, 1_000_000, KsMode::Asymptotic),
+            (0.0, Method::Asymptotic)
+        );
+    }
+
+    #[test]
+    fn a_p_value_of_one_rounded_above_one_stays_exact() {
+        // 1, 3, …, 13 against 2, 4, …, 14: D = 1/7, p = 1 exactly; the alternating sum gave
+        // 1.0000000000000002 and fell back to the asymptotic 0.99996.
+        let a: Vec<f64> = (0..7).map(|i| f64::from(2 * i + 1)).collect();
+        let b: Vec<f64> = (0..7).map(|i| f64::from(2 * i + 2)).collect();
+        let r = ks_2samp_sorted(&a, &b, KsMode::Auto);
+        assert_eq!(r.method, Method::Exact);
+        assert_eq!(r.p_value, 1.0);
     }
 
     #[test]

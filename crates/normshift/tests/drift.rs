@@ -472,7 +472,7 @@ fn false_alarm_rate_stays_within_alpha() {
                 let values = normal(rng, rows, 0.0, 1.0)
                     .into_iter()
                     .map(|v| match rng.gen::<f64>() {
-                        u if u < 0.1 => f64::NAN, // missing (+NaN, see `side`)
+                        u if u < 0.1 => f64::NAN,  // missing (+NaN, see `side`)
                         u if u < 0.2 => -f64::NAN, // a NaN value
                         _ => v,
                     })
@@ -494,6 +494,12 @@ fn false_alarm_rate_stays_within_alpha() {
     // Each feature has its three tests (so the bound is about all of them).
     assert_eq!(tests_per_run, 3 * features);
     let rate = alarms as f64 / runs as f64;
-    println!("false alarms: {alarms} of {runs} ({rate:.3}) at alpha {}", options.alpha);
-    assert!(alarms <= 46, "{alarms} false alarms in {runs} runs ({rate:.3})");
+    println!(
+        "false alarms: {alarms} of {runs} ({rate:.3}) at alpha {}",
+        options.alpha
+    );
+    assert!(
+        alarms <= 46,
+        "{alarms} false alarms in {runs} runs ({rate:.3})"
+    );
 }

@@ -224,10 +224,17 @@ impl Report for Drift {
             r.dataset_drift,
             self.color,
         );
+        // "exact" mode means raw data on both sides, whose tests may still be asymptotic
+        // (KS beyond 10,000 rows, the rate z-tests): each test's JSON `method` says which.
+        let basis = if r.mode == "exact" {
+            "tests on raw data"
+        } else {
+            "sketch tests"
+        };
         writeln!(
             out,
-            "{verdict}: {} of {} features drifted ({} tests)",
-            r.features_drifted, r.features_compared, r.mode
+            "{verdict}: {} of {} features drifted ({basis})",
+            r.features_drifted, r.features_compared
         )?;
         writeln!(
             out,
