@@ -201,6 +201,12 @@ impl candle_nn::ModuleT for BatchNorm {
 /// it saw. All or nothing: on error (from `forward`, or a layer that saw fewer than two values
 /// per channel or tracks no running statistics), and if `forward` panics, every layer keeps
 /// its previous statistics and leaves recalibration. A layer listed twice is recalibrated once.
+///
+/// Only the listed layers are recalibrated, and only they are all or nothing: any other
+/// `BatchNorm` the model runs in training mode updates its running statistics by its own
+/// momentum rule on every batch, as in a training step, whether recalibration then succeeds or
+/// fails. List every batch-normalization layer of the model (or put the others in evaluation
+/// mode inside `forward`) to leave none half-adapted.
 pub fn recalibrate<I, F>(
     layers: &[&BatchNorm],
     batches: I,

@@ -125,14 +125,37 @@ impl BatchNorm {
     }
 
     /// Writes [`BatchNorm::state_dict`] to a safetensors file, through a temporary file in the
-    /// same folder renamed into place (an existing file is replaced whole or not at all).
+    /// same folder, flushed to disk and renamed into place (an existing file is replaced whole
+    /// or not at all). A new file gets the mode any new file gets (0o666 less the umask), a
+    /// replaced one keeps its mode, as normshift's other outputs (until 2026-11-30 the file
+    /// was private, 0o600, the temporary file's mode, so a server under another user could not
+    /// read it).
     pub fn save_safetensors(&self, path: &Path, prefix: &str) -> candle_core::Result<()> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        let tmp = tempfile::NamedTempFile::new_in(dir)?;
-        candle_core::safetensors::save(&self.state_dict(prefix)?, tmp.path())?;
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The kernel applies the umask to this mode when it creates the file.
+            let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o777);
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let mut tmp = builder.tempfile_in(dir)?;
+        // Serialized here and written into our temporary file: candle's `save` (safetensors
+        // 0.8) writes a temporary file of its own, private (0o600), and renames it over the
+        // path it is given, which would discard the mode chosen above.
+        let bytes = safetensors::serialize(self.state_dict(prefix)?, None)
+            .map_err(|e| candle_core::Error::Msg(format!("cannot serialize the state: {e}")))?;
+        std::io::Write::write_all(tmp.as_file_mut(), &bytes)?;
+        #[cfg(unix)]
+        if let Ok(existing) = std::fs::metadata(path) {
+            // The creation mode was masked by the umask; a replaced file keeps its own.
+            std::fs::set_permissions(tmp.path(), existing.permissions())?;
+        }
+        tmp.as_file().sync_all()?;
         tmp.persist(path)
             .map_err(|e| candle_core::Error::Io(e.error))?;
         Ok(())
@@ -159,7 +182,7 @@ fn narrowed(name: &str, values: &[f64], dtype: DType) -> candle_core::Result<Ten
         .enumerate()
         .find(|(_, (v, b))| v.is_finite() && !b.is_finite())
     {
-        candle_core::bail!("'{name}'[{i}] = {v} does not fit in {dtype:?}");
+        candle_core::bail!("'{name}'[{i}] = {v:e} does not fit in {dtype:?}");
     }
     Ok(t)
 }

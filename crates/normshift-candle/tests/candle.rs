@@ -525,7 +525,7 @@ fn states_with_non_finite_parameters_or_counts_that_are_not_integers_are_refused
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("'p.weight'[0] = 1000000 does not fit in F16"),
+        err.contains("'p.weight'[0] = 1e6 does not fit in F16"),
         "{err}"
     );
     assert_eq!(vec(bn.weight().unwrap().as_tensor()), [1.0; 3]);
@@ -537,7 +537,7 @@ fn states_with_non_finite_parameters_or_counts_that_are_not_integers_are_refused
     );
     let err = bn.load_state_dict(&big_var, "p.").unwrap_err().to_string();
     assert!(
-        err.contains("'p.running_var'[1] = 137253.765625 does not fit in F16"),
+        err.contains("'p.running_var'[1] = 1.37253765625e5 does not fit in F16"),
         "{err}"
     );
     assert_eq!(bn.running_stats().unwrap().running_var, [1.0; 3]);
@@ -604,7 +604,7 @@ fn an_f16_layer_whose_statistics_do_not_fit_in_f16_is_not_saved() {
     .unwrap();
     let err = bn.save_safetensors(&path, "").unwrap_err().to_string();
     assert!(
-        err.contains("'running_var'[0] = 137253.77 does not fit in F16"),
+        err.contains("'running_var'[0] = 1.3725377e5 does not fit in F16"),
         "{err}"
     );
     assert!(!path.exists());
@@ -794,4 +794,26 @@ fn a_pytorch_state_file_loads_unchanged_and_ours_has_its_layout() {
         v
     };
     assert_eq!(layout(&ours), layout(&torch_file));
+}
+
+/// A saved state file gets the mode any new file gets (here: the mode of a file written with
+/// `std::fs::write` under the same umask), not the temporary file's private 0o600; a replaced
+/// file keeps its mode.
+#[cfg(unix)]
+#[test]
+fn a_saved_state_file_is_as_readable_as_any_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, b"x").unwrap();
+    let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
+    let bn = BatchNorm::new(BatchNormConfig::new(2), DType::F32, &DEV).unwrap();
+    let path = dir.path().join("bn.safetensors");
+    bn.save_safetensors(&path, "").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), expected);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    bn.save_safetensors(&path, "").unwrap();
+    assert_eq!(mode(&path), 0o640);
+    bn.load_safetensors(&path, "").unwrap();
 }
