@@ -1,10 +1,10 @@
-//! CSV in batches, with the line of every record kept for error messages.
+//! CSV in batches, with the line of every record kept for error messages. Records are split
+//! and parsed in parallel by [`crate::csv_records`]; numbers are parsed here, column by column.
 
+use crate::csv_records::{CsvRecords, Pending, Splitter};
 use crate::{Batch, ColumnChunk, ColumnInfo, ColumnKind, Error, RawBatch, ReadOptions, Result};
 use rayon::prelude::*;
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Field values read as missing in any column.
@@ -61,7 +61,7 @@ fn parse_number(field: &str) -> Option<f64> {
 pub(crate) struct CsvBatches {
     path: PathBuf,
     /// The file is read once, front to back, and never opened again: it may be a pipe.
-    reader: csv::Reader<RowLimit>,
+    splitter: Splitter,
     /// Column names as matched: trimmed, an empty one called `Unnamed: i`.
     header: Vec<String>,
     /// The header row as the file has it (without a byte-order mark), for outputs.
@@ -69,13 +69,22 @@ pub(crate) struct CsvBatches {
     kinds: Vec<Option<crate::ColumnKind>>,
     /// Per column: every value sampled is `true` or `false` in some letter case.
     booleans: Vec<bool>,
-    pending: VecDeque<(u64, csv::StringRecord)>,
+    /// Records parsed ahead, and the error that stopped parsing, once they are taken.
+    pending: Pending,
+    deferred: Option<Error>,
     batch_rows: usize,
     done: bool,
     delimiter: u8,
-    /// Whether a record has been read (for the check at the end).
-    any_record: bool,
+    /// Pieces per block and bytes per piece (see [`CsvBatches::fill`]).
+    pieces: usize,
 }
+
+/// Bytes per piece a thread parses: small enough to balance threads, large enough that
+/// setting up a parser and handing out work cost nothing next to parsing.
+const PIECE_BYTES: usize = 1 << 20;
+
+/// Bytes read and parsed at a time at most, whatever the number of threads.
+const MAX_BLOCK_BYTES: usize = 64 << 20;
 
 impl CsvBatches {
     pub(crate) fn open(
@@ -84,42 +93,29 @@ impl CsvBatches {
         delimiter: u8,
         options: &ReadOptions,
     ) -> Result<Self> {
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(1 << 20)
-            .from_reader(RowLimit {
-                file,
-                read: 0,
-                record_start: 0,
-                max_row_bytes: options.max_row_bytes,
-                head: Vec::new(),
-                kept: Vec::new(),
-                kept_from: 0,
-                mark: 0,
-                mark_line: 1,
-            });
-        let mut this = Self {
-            path: path.to_path_buf(),
-            reader,
-            header: Vec::new(),
-            raw_header: Vec::new(),
-            kinds: Vec::new(),
-            booleans: Vec::new(),
-            pending: VecDeque::new(),
-            batch_rows: options.batch_rows.max(1),
-            done: false,
-            delimiter,
-            any_record: false,
-        };
-        let Some((_, header)) = this.read_record()? else {
+        let mut splitter = Splitter::new(path, file, delimiter, options.max_row_bytes);
+        let Some(raw_header) = splitter.header()? else {
             return Err(Error::schema(
                 path,
                 "the file is empty: expected a header row naming the columns",
             ));
         };
-        this.raw_header = header.iter().map(str::to_string).collect();
+        let mut this = Self {
+            path: path.to_path_buf(),
+            splitter,
+            header: Vec::new(),
+            raw_header,
+            kinds: Vec::new(),
+            booleans: Vec::new(),
+            pending: Pending::default(),
+            deferred: None,
+            batch_rows: options.batch_rows.max(1),
+            done: false,
+            delimiter,
+            // Two pieces per thread, so a slow piece does not leave a thread idle for long;
+            // a block (pieces × PIECE_BYTES, read and then parsed) stays within 64 MiB.
+            pieces: (2 * rayon::current_num_threads()).clamp(1, MAX_BLOCK_BYTES / PIECE_BYTES),
+        };
         if let Some(first) = this.raw_header.first_mut() {
             // A UTF-8 byte-order mark from spreadsheet exports is not part of the name.
             *first = first.trim_start_matches('\u{feff}').to_string();
@@ -136,15 +132,12 @@ impl CsvBatches {
             })
             .collect();
         this.batch_rows = crate::reader::capped_batch_rows(this.batch_rows, this.header.len());
-        while this.pending.len() < options.infer_rows.max(1) {
-            match this.read_record()? {
-                Some(record) => this.pending.push_back(record),
-                None => break,
-            }
-        }
+        let infer_rows = options.infer_rows.max(1);
+        while this.pending.len() < infer_rows && this.fill()? {}
+        let sample = || this.pending.iter().take(infer_rows);
         this.kinds = (0..this.header.len())
             .map(|i| {
-                let numeric = this.pending.iter().all(|(_, r)| {
+                let numeric = sample().all(|r| {
                     let f = r.get(i).unwrap_or("");
                     is_missing(f) || parse_number(f).is_some()
                 });
@@ -157,10 +150,8 @@ impl CsvBatches {
             .collect();
         this.booleans = (0..this.header.len())
             .map(|i| {
-                let mut fields = this
-                    .pending
-                    .iter()
-                    .map(|(_, r)| r.get(i).unwrap_or(""))
+                let mut fields = sample()
+                    .map(|r| r.get(i).unwrap_or(""))
                     .filter(|f| !is_missing(f))
                     .peekable();
                 fields.peek().is_some() && fields.all(|f| boolean_label(f).is_some())
@@ -169,10 +160,44 @@ impl CsvBatches {
         Ok(this)
     }
 
+    /// Parses the next block of records into `pending`; `false` at the end of the file. An
+    /// error is returned once the records before it have been taken.
+    fn fill(&mut self) -> Result<bool> {
+        if let Some(e) = self.deferred.take() {
+            self.done = true;
+            return Err(e);
+        }
+        if self.done {
+            return Ok(false);
+        }
+        let block = self
+            .splitter
+            .next_block(&self.raw_header, self.pieces, PIECE_BYTES);
+        match block {
+            Ok(Some(block)) => {
+                for chunk in block.chunks {
+                    self.pending.push(chunk);
+                }
+                if block.error.is_some() {
+                    self.deferred = block.error;
+                }
+                Ok(true)
+            }
+            Ok(None) => {
+                self.done = true;
+                Ok(false)
+            }
+            Err(e) => {
+                self.done = true;
+                Err(e)
+            }
+        }
+    }
+
     pub(crate) fn style(&self) -> crate::CsvStyle {
         // The first bytes say it: a byte-order mark, and how the header line ends. They were
         // kept as the file was read (a pipe cannot be read again).
-        let head = &self.reader.get_ref().head;
+        let head = &self.splitter.head;
         let crlf = head
             .iter()
             .position(|&b| b == b'\n')
@@ -205,98 +230,17 @@ impl CsvBatches {
         }
     }
 
-    /// The next record with the line it starts on, checked for UTF-8 and field count.
-    fn read_record(&mut self) -> Result<Option<(u64, csv::StringRecord)>> {
-        if self.done {
-            return Ok(None);
-        }
-        let mut bytes = csv::ByteRecord::new();
-        match self.reader.read_byte_record(&mut bytes) {
-            Ok(false) => {
-                self.done = true;
-                self.check_last_record_closed()?;
-                Ok(None)
-            }
-            Ok(true) => {
-                let next = self.reader.position().byte();
-                // The csv crate's own line numbers are off after `\r\n`, lone `\r` and blank
-                // lines: the line is counted from the bytes instead.
-                let from = bytes.position().map_or(0, |p| p.byte());
-                let limit = self.reader.get_mut();
-                limit.record_start = next;
-                let line = limit.line_of_record_at(from);
-                self.any_record = true;
-                let record = match csv::StringRecord::from_byte_record(bytes) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let field = e.utf8_error().field();
-                        let column = self.header.get(field).cloned();
-                        return Err(self.error(
-                            line,
-                            column.as_deref(),
-                            format!("field {} is not valid UTF-8", field + 1),
-                        ));
-                    }
-                };
-                if !self.header.is_empty() && record.len() != self.header.len() {
-                    return Err(self.error(
-                        line,
-                        None,
-                        format!(
-                            "this row has {} fields but the header has {}",
-                            record.len(),
-                            self.header.len()
-                        ),
-                    ));
-                }
-                Ok(Some((line, record)))
-            }
-            Err(e) => {
-                // An I/O error has no position of its own: the record began where the
-                // last one ended (after any blank lines).
-                let after_last = self.reader.get_ref().record_start;
-                let line = self.reader.get_mut().line_of_record_at(after_last);
-                Err(self.error(line, None, e.to_string()))
-            }
-        }
-    }
-
-    /// The csv crate ends a quoted field that is never closed at the end of the file, so a
-    /// stray quote would silently turn the rest of the file into one field of the last record.
-    /// Only the last record can have swallowed the rest, so its raw bytes (kept by
-    /// [`RowLimit`] as they were read; the file is not read again) are scanned for a quote
-    /// still open at the end.
-    fn check_last_record_closed(&self) -> Result<()> {
-        if !self.any_record {
-            return Ok(());
-        }
-        let limit = self.reader.get_ref();
-        let line = limit.mark_line;
-        match open_quote(limit.kept_since_mark(), self.delimiter) {
-            None => Ok(()),
-            Some((field, lines_in)) => Err(self.error(
-                line + lines_in,
-                self.header.get(field).map(String::as_str),
-                format!(
-                    "field {} opens a quote that is never closed: everything after it, to the \
-                     end of the file, would be read as this one field",
-                    field + 1
-                ),
-            )),
-        }
-    }
-
     /// One numeric column of a batch of records, parsed into `values` and `valid` (one
     /// entry per record; `valid[i] == false` marks a missing value).
     fn parse_numeric(
         &self,
         column: &ColumnInfo,
-        records: &[(u64, csv::StringRecord)],
+        records: &CsvRecords,
         values: &mut Vec<f64>,
         valid: &mut Vec<bool>,
     ) -> Result<()> {
-        for (line, record) in records {
-            let field = &record[column.index];
+        for record in records.iter() {
+            let field = record.get(column.index).unwrap_or("");
             let text = trimmed(field);
             if is_missing_trimmed(text) {
                 values.push(0.0);
@@ -306,7 +250,7 @@ impl CsvBatches {
                 valid.push(true);
             } else {
                 return Err(self.error(
-                    *line,
+                    record.line(),
                     Some(&column.name),
                     format!(
                         "'{field}' is not a number, but the column looked numeric in its first rows; \
@@ -324,25 +268,15 @@ impl CsvBatches {
         columns: &[ColumnInfo],
         first_row: u64,
     ) -> Result<Option<Batch>> {
-        let mut records = Vec::with_capacity(self.batch_rows.min(self.pending.len().max(1024)));
-        while records.len() < self.batch_rows {
-            let next = match self.pending.pop_front() {
-                Some(r) => Some(r),
-                None => self.read_record()?,
-            };
-            match next {
-                Some(r) => records.push(r),
-                None => break,
-            }
-        }
+        while self.pending.len() < self.batch_rows && self.fill()? {}
+        let records = self.pending.take(self.batch_rows);
         if records.is_empty() {
             return Ok(None);
         }
-        // Numeric columns are parsed in parallel (reading records stays serial), into
-        // buffers allocated here: allocated on the worker threads, they would spread over
-        // glibc's per-thread arenas and double the peak memory (measured: 67 -> 107-134 MB
-        // on a 300 MB CSV). The first error in column order is reported, as a serial pass
-        // would report it.
+        // Numeric columns are parsed in parallel, into buffers allocated here: allocated on
+        // the worker threads, they would spread over glibc's per-thread arenas and double
+        // the peak memory (measured: 67 -> 107-134 MB on a 300 MB CSV). The first error in
+        // column order is reported, as a serial pass would report it.
         let n = records.len();
         let mut numeric: Vec<(Vec<f64>, Vec<bool>)> = columns
             .iter()
@@ -378,8 +312,8 @@ impl CsvBatches {
                     ColumnChunk::Categorical(
                         records
                             .iter()
-                            .map(|(_, r)| {
-                                let f = &r[column.index];
+                            .map(|r| {
+                                let f = r.get(column.index).unwrap_or("");
                                 let label = boolean.then(|| boolean_label(f)).flatten();
                                 (!is_missing(f))
                                     .then(|| label.map_or_else(|| f.to_string(), str::to_string))
@@ -389,153 +323,19 @@ impl CsvBatches {
                 }
             })
             .collect();
-        let rows = records.len();
         Ok(Some(Batch {
             first_row,
-            rows,
+            rows: n,
             columns: chunks,
             raw: RawBatch::Csv(records),
         }))
     }
 }
 
-/// The file under the CSV reader, read once front to back (it may be a pipe), refusing to
-/// feed one record more than `max_row_bytes`: the csv crate buffers a whole record, so a quote
-/// that is never closed near the start of a file larger than memory would otherwise exhaust
-/// it.
-///
-/// It also keeps the bytes from the start of the last record returned (the "mark") to where
-/// reading has got, which is the current record plus at most one buffer of the csv reader:
-/// from them the line of the next record is counted, and at the end of the file the last
-/// record is checked for a quote left open.
-struct RowLimit {
-    file: File,
-    /// Bytes read so far.
-    read: u64,
-    /// Where the record being read starts (at the latest), set by [`CsvBatches`].
-    record_start: u64,
-    max_row_bytes: u64,
-    /// The first 64 KiB of the file, for [`CsvBatches::style`].
-    head: Vec<u8>,
-    /// The bytes from offset `kept_from` to `read`.
-    kept: Vec<u8>,
-    kept_from: u64,
-    /// Offset where the last record returned starts, `kept_from <= mark <= read`.
-    mark: u64,
-    /// The line it starts on (1-based).
-    mark_line: u64,
-}
-
-impl RowLimit {
-    /// The bytes from the mark to where reading has got.
-    fn kept_since_mark(&self) -> &[u8] {
-        &self.kept[(self.mark - self.kept_from) as usize..]
-    }
-
-    /// The line of the record the csv reader found at byte `from` (its first byte follows
-    /// any line breaks there, which the csv crate skips as blank lines), and moves the mark
-    /// to that first byte. `from` must not lie before the mark.
-    fn line_of_record_at(&mut self, from: u64) -> u64 {
-        let from = from.clamp(self.mark, self.read);
-        let kept = &self.kept[(self.mark - self.kept_from) as usize..];
-        let skip = kept[(from - self.mark) as usize..]
-            .iter()
-            .take_while(|&&b| b == b'\n' || b == b'\r')
-            .count();
-        let start = (from - self.mark) as usize + skip;
-        // Every `\n` and `\r` ends a line, except the `\n` of a `\r\n`. The mark is the
-        // first byte of a record, never a line break, so no `\r\n` straddles it.
-        let between = &kept[..start];
-        // Most files have no `\r`: then counting `\n` is all (a compare-and-add the compiler
-        // vectorizes; this runs once per record on the reading thread, which CSV waits on).
-        let newlines: usize = between.iter().map(|&b| usize::from(b == b'\n')).sum();
-        let breaks = if between.contains(&b'\r') {
-            let cr = between.iter().filter(|&&b| b == b'\r').count();
-            let crlf = between.windows(2).filter(|w| w == b"\r\n").count();
-            newlines + cr - crlf
-        } else {
-            newlines
-        };
-        self.mark += start as u64;
-        self.mark_line += breaks as u64;
-        self.mark_line
-    }
-}
-
-impl Read for RowLimit {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let row = self.read - self.record_start.min(self.read);
-        if row > self.max_row_bytes {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "this row runs on for more than {} bytes (a quote that is never closed?); \
-                     reading stopped",
-                    self.max_row_bytes
-                ),
-            ));
-        }
-        // Bytes before the mark are no longer needed: drop them once per read (the csv
-        // reader reads in blocks of 1 MiB), not once per record.
-        self.kept.drain(..(self.mark - self.kept_from) as usize);
-        self.kept_from = self.mark;
-        let n = self.file.read(buf)?;
-        self.read += n as u64;
-        self.kept.extend_from_slice(&buf[..n]);
-        if self.head.len() < 1 << 16 {
-            let take = n.min((1 << 16) - self.head.len());
-            self.head.extend_from_slice(&buf[..take]);
-        }
-        Ok(n)
-    }
-}
-
-/// Scans the raw bytes of CSV records as the csv crate reads them (a quote is special only at
-/// the start of a field; `""` inside quotes is a quote) and returns the field index and the
-/// line (counted from the first, 0-based) of a quoted field still open at the end.
-fn open_quote(raw: &[u8], delimiter: u8) -> Option<(usize, u64)> {
-    #[derive(PartialEq)]
-    enum State {
-        FieldStart,
-        Unquoted,
-        Quoted,
-        QuoteInQuoted,
-    }
-    let (mut state, mut field, mut line) = (State::FieldStart, 0usize, 0u64);
-    let mut opened = (0usize, 0u64);
-    let mut prev = 0u8;
-    for &b in raw {
-        let newline = b == b'\n' || b == b'\r';
-        // Lines as the csv crate counts them: `\r\n` is one.
-        if newline && !(b == b'\n' && prev == b'\r') {
-            line += 1;
-        }
-        prev = b;
-        state = match state {
-            State::Quoted if b == b'"' => State::QuoteInQuoted,
-            State::Quoted => State::Quoted,
-            State::QuoteInQuoted if b == b'"' => State::Quoted,
-            _ if b == delimiter => {
-                field += 1;
-                State::FieldStart
-            }
-            _ if newline => {
-                field = 0;
-                State::FieldStart
-            }
-            State::FieldStart if b == b'"' => {
-                opened = (field, line);
-                State::Quoted
-            }
-            _ => State::Unquoted,
-        };
-    }
-    (state == State::Quoted).then_some(opened)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{is_missing, open_quote, trimmed, MISSING_TOKENS};
+    use super::{is_missing, trimmed, MISSING_TOKENS};
+    use crate::csv_records::open_quote;
 
     #[test]
     fn trimmed_is_str_trim_and_missing_is_the_token_list() {

@@ -20,12 +20,14 @@
 
 mod arrow_columns;
 mod csv_reader;
+mod csv_records;
 mod error;
 mod fit;
 mod output;
 mod reader;
 mod writer;
 
+pub use csv_records::{CsvRecord, CsvRecords};
 pub use error::{Error, Part, Result};
 pub use fit::{fit_profile, read_side, read_side_unless, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};

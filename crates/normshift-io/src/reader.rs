@@ -63,10 +63,11 @@ pub struct ReadOptions {
     pub categorical: Vec<String>,
     /// CSV rows sampled to decide whether a column is numeric (default 1,000).
     pub infer_rows: usize,
-    /// Bytes a CSV row may take before reading stops with an error (default 256 MiB; checked
-    /// as the file is read in 1 MiB blocks, so rows up to a block longer may pass): a quote
+    /// Bytes a CSV row may take before reading stops with an error (default 256 MiB): a quote
     /// that is never closed would otherwise read the rest of a file larger than memory into
-    /// one field.
+    /// one field. In a file with quotes every row is checked; in a block of the file without
+    /// any `"` (where no quote can run on) a row is checked only when it runs past the block
+    /// read (2 MiB per thread, at most 64 MiB), so longer rows may pass there.
     pub max_row_bytes: u64,
 }
 
@@ -144,8 +145,8 @@ pub enum ColumnChunk {
 /// The batch as read, for writers that pass unselected columns through unchanged.
 #[derive(Clone, Debug)]
 pub enum RawBatch {
-    /// CSV records with the line each starts on.
-    Csv(Vec<(u64, csv::StringRecord)>),
+    /// CSV records, each with the line it starts on.
+    Csv(crate::CsvRecords),
     /// An Arrow record batch (Parquet, IPC) with every column of the file.
     Arrow(RecordBatch),
 }

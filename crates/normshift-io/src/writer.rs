@@ -120,7 +120,7 @@ impl BatchWriter {
                     unreachable!("set above")
                 };
                 let mut fields: Vec<String> = Vec::new();
-                for (row, (_, record)) in records.iter().enumerate() {
+                for (row, record) in records.iter().enumerate() {
                     fields.clear();
                     fields.extend(record.iter().map(str::to_owned));
                     for r in replacements {
