@@ -199,7 +199,11 @@ impl QuantileSketch {
             // In place, so a level keeps its buffer from one compaction to the next.
             let (lower, upper) = self.levels.split_at_mut(h + 1);
             let items = &mut lower[h];
-            items.sort_unstable_by(f64::total_cmp);
+            // As `sort_unstable_by(f64::total_cmp)`, bit for bit, on integer keys. This sort
+            // is about a third of the samples when profiling a Parquet file (perf); keys cut
+            // the CPU time of `fit` on a 300 MB Parquet file by about 5% (1.73 -> 1.53-1.71 s
+            // user, four interleaved pairs), profiles byte-identical.
+            *items = normshift_stats::sort_total_order(std::mem::take(items));
             // An odd item out (the largest) stays at this level so no weight is lost.
             let odd = if items.len() % 2 == 1 {
                 items.pop()
