@@ -25,7 +25,7 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     // written (a directory, a missing directory) rather than after `--adapt` has read the
     // file: the temporary file opened here is removed again; the writer opens its own.
     drop(crate::input::start_output(&args.output, &inputs)?);
-    // The input is opened more than once (its format, `--adapt`'s statistics, the output):
+    // The input is opened more than once (`--adapt`'s statistics, then the output's pass):
     // a pipe would give each opening a different part of the data.
     if std::fs::metadata(&args.data).is_ok_and(|m| !m.is_file()) {
         anyhow::bail!(
@@ -34,8 +34,10 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             args.data.display()
         );
     }
-    let input_format = normshift_io::open(&args.data, &options)?.format();
-    if let Some(out_format) = Format::from_path(&args.output) {
+    // The format as `open` decides it (an unknown one is reported when the input is opened).
+    let input_format = options.format.or_else(|| Format::from_path(&args.data));
+    if let (Some(input_format), Some(out_format)) = (input_format, Format::from_path(&args.output))
+    {
         if out_format != input_format {
             anyhow::bail!("{}: the output must have the input's format ({input_format:?}); converting formats is not supported", args.output.display());
         }
