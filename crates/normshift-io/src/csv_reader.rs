@@ -222,12 +222,7 @@ impl CsvBatches {
     }
 
     fn error(&self, line: u64, column: Option<&str>, message: String) -> Error {
-        Error::Csv {
-            path: self.path.clone(),
-            line,
-            column: column.map(str::to_owned),
-            message,
-        }
+        Error::csv(&self.path, line, column, message)
     }
 
     /// One numeric column of a batch of records, parsed into `values` and `valid` (one

@@ -378,12 +378,7 @@ impl Splitter {
     }
 
     fn error(&self, line: u64, column: Option<&str>, message: String) -> Error {
-        Error::Csv {
-            path: self.path.clone(),
-            line,
-            column: column.map(str::to_owned),
-            message,
-        }
+        Error::csv(&self.path, line, column, message)
     }
 
     /// Reads until at least `want` bytes are unhanded or the file ends.

@@ -79,6 +79,20 @@ impl Error {
         }
     }
 
+    pub(crate) fn csv(
+        path: &std::path::Path,
+        line: u64,
+        column: Option<&str>,
+        message: String,
+    ) -> Self {
+        Error::Csv {
+            path: path.to_path_buf(),
+            line,
+            column: column.map(str::to_owned),
+            message,
+        }
+    }
+
     pub(crate) fn schema(path: &std::path::Path, message: impl Into<String>) -> Self {
         Error::Schema {
             path: path.to_path_buf(),

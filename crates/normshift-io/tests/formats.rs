@@ -8,6 +8,8 @@ use arrow_array::{
     ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, Int8Array,
     RecordBatch, StringArray,
 };
+mod common;
+
 use normshift_io::{open, BatchWriter, ColumnChunk, ColumnKind, ReadOptions, Replacement};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
@@ -15,26 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Each selected column of a file, all batches concatenated, as text (`#v` for a number).
-fn read_text(path: &Path, options: &ReadOptions) -> Result<Vec<Vec<Option<String>>>, String> {
-    let reader = open(path, options).map_err(|e| e.to_string())?;
-    let mut columns = vec![Vec::new(); reader.columns().len()];
-    for batch in reader {
-        for (acc, chunk) in columns
-            .iter_mut()
-            .zip(batch.map_err(|e| e.to_string())?.columns)
-        {
-            match chunk {
-                ColumnChunk::Categorical(v) => acc.extend(v),
-                ColumnChunk::Numeric { values, valid } => acc.extend(
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| valid.as_ref().is_none_or(|m| m[i]).then(|| format!("#{v}"))),
-                ),
-            }
-        }
-    }
-    Ok(columns)
+fn read_text(path: &Path, options: &ReadOptions) -> Result<common::Labels, String> {
+    common::labels(path, options).map_err(|e| e.to_string())
 }
 
 fn text(values: &[Option<&str>]) -> Vec<Option<String>> {

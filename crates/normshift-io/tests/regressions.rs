@@ -7,7 +7,10 @@ use arrow_array::{
     ArrayRef, Decimal128Array, DictionaryArray, Float64Array, Int32Array, Int64Array,
     LargeStringArray, RecordBatch, StringViewArray, UInt64Array,
 };
-use normshift_io::{open, ColumnChunk, ColumnKind, CsvStyle, Error, ReadOptions};
+mod common;
+
+use common::{labels, Labels};
+use normshift_io::{open, ColumnChunk, ColumnKind, CsvStyle, ReadOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -16,29 +19,6 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
     path
-}
-
-/// Each selected column's values, as text.
-type Labels = Vec<Vec<Option<String>>>;
-
-/// Every batch of a file, the columns concatenated (labels only: numeric columns as text).
-fn labels(path: &Path, options: &ReadOptions) -> Result<Labels, Error> {
-    let reader = open(path, options)?;
-    let mut columns: Labels = vec![Vec::new(); reader.columns().len()];
-    for batch in reader {
-        for (acc, chunk) in columns.iter_mut().zip(batch?.columns) {
-            match chunk {
-                ColumnChunk::Categorical(v) => acc.extend(v),
-                ColumnChunk::Numeric { values, valid } => acc.extend(
-                    values
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| valid.as_ref().is_none_or(|m| m[i]).then(|| format!("#{v}"))),
-                ),
-            }
-        }
-    }
-    Ok(columns)
 }
 
 fn err(path: &Path, options: &ReadOptions) -> String {
