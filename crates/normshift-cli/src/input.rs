@@ -69,6 +69,27 @@ pub fn open_data(
     printer: &Printer,
 ) -> anyhow::Result<normshift_io::Reader> {
     let reader = normshift_io::open(path, options)?;
+    // A `;`-, tab- or `|`-separated file read with commas is one column named after the
+    // whole header line: valid, but almost certainly not what was meant.
+    if let (Some(style), [only]) = (reader.csv_style(), reader.header()) {
+        let delimiter = style.delimiter as char;
+        if let Some(other) = [';', '\t', '|', ',']
+            .into_iter()
+            .find(|&c| c != delimiter && only.contains(c))
+        {
+            let shown = if other == '\t' {
+                "tab".to_string()
+            } else {
+                format!("'{other}'")
+            };
+            printer.note(&format!(
+                "note: {}: the header is one column, '{only}'; if the file is separated by {shown}, \
+                 pass --delimiter {}",
+                path.display(),
+                if other == '\t' { "tab".to_string() } else { format!("'{other}'") }
+            ));
+        }
+    }
     if !reader.skipped().is_empty() {
         printer.note(&format!(
             "note: {}: left out {} column(s) of a type normshift cannot compare (dates, times, lists, binary…): {}",

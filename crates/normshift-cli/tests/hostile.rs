@@ -167,7 +167,10 @@ fn a_column_numeric_in_one_file_and_text_in_the_other_is_reported_as_drift() {
     assert_eq!(v["schema"]["kind_changed"], serde_json::json!(["size"]));
     let o = normshift(&["drift", r.to_str().unwrap(), c.to_str().unwrap()]);
     assert!(
-        stdout(&o).contains("columns numeric on one side, categorical on the other: size"),
+        stdout(&o).contains(
+            "columns numeric on one side, categorical on the other (--categorical NAME reads \
+             both as categories): size"
+        ),
         "{}",
         stdout(&o)
     );

@@ -688,8 +688,16 @@ impl Splitter {
                         at,
                         None,
                         format!(
-                            "this row has {fields} fields but the header has {}",
-                            header.len()
+                            "this row has {fields} fields but the header has {}{}",
+                            header.len(),
+                            // One header field and more in a row: most likely a file
+                            // separated by something else, whose values hold this delimiter.
+                            if header.len() == 1 {
+                                "; if the file is separated by another character, pass it \
+                                 with --delimiter"
+                            } else {
+                                ""
+                            }
                         ),
                     ),
                 });
@@ -916,9 +924,15 @@ mod tests {
                 None => header = Some(fields),
                 Some(h) if h.len() != fields.len() => {
                     let message = format!(
-                        "this row has {} fields but the header has {}",
+                        "this row has {} fields but the header has {}{}",
                         fields.len(),
-                        h.len()
+                        h.len(),
+                        if h.len() == 1 {
+                            "; if the file is separated by another character, pass it with \
+                             --delimiter"
+                        } else {
+                            ""
+                        }
                     );
                     return (
                         header,

@@ -193,7 +193,8 @@ pub struct FeatureDrift {
     /// Categories only in the reference.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vanished_categories: Vec<String>,
-    /// What could not be tested for this feature, and why.
+    /// What could not be tested for this feature and why (starting "not tested:"), or how far
+    /// to trust a test that was made (starting "weak test:").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
@@ -639,6 +640,15 @@ pub fn compare(reference: &Side, current: &Side, options: &DriftOptions) -> Drif
     }
 }
 
+/// "the reference side", "the current side" or "both sides", for notes.
+fn sides_without(reference: bool, current: bool) -> &'static str {
+    match (reference, current) {
+        (true, true) => "both sides",
+        (true, false) => "the reference side",
+        _ => "the current side",
+    }
+}
+
 /// What comparing one reference column gives.
 enum Outcome {
     Feature(Box<FeatureDrift>),
@@ -683,7 +693,12 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                 method,
                 statistic_error,
             } = cmp.ks;
-            if !statistic.is_nan() {
+            if statistic.is_nan() {
+                f.notes.push(format!(
+                    "not tested: no finite values on {}",
+                    sides_without(r.moments.count == 0, c.moments.count == 0)
+                ));
+            } else {
                 f.tests.push(TestOutcome {
                     name: "ks",
                     statistic,
@@ -742,8 +757,38 @@ fn compare_column(rc: &ColumnData, current: &Side, options: &DriftOptions) -> Ou
                 let rv: Vec<f64> = labels.iter().map(|l| count(r, l)).collect();
                 let cv: Vec<f64> = labels.iter().map(|l| count(c, l)).collect();
                 let (rt, ct): (f64, f64) = (rv.iter().sum(), cv.iter().sum());
-                if rt > 0.0 && ct > 0.0 {
+                if rt == 0.0 || ct == 0.0 {
+                    f.notes.push(format!(
+                        "not tested: no labels on {}",
+                        sides_without(rt == 0.0, ct == 0.0)
+                    ));
+                } else {
                     let t = stats::chi_square_2xk(&rv, &cv);
+                    // Cochran's rule: the chi-square approximation needs most expected counts
+                    // to be 5 or more. With many rare labels (an ID column, labels seen once)
+                    // the test has little power: disjoint sets of unique labels give p near
+                    // 0.5 although total variation is 1. Say so rather than let "ok" stand.
+                    let total = rt + ct;
+                    let sparse = rv
+                        .iter()
+                        .zip(&cv)
+                        .filter(|(a, b)| **a + **b > 0.0)
+                        .map(|(a, b)| {
+                            let column = a + b;
+                            usize::from(rt * column / total < 5.0)
+                                + usize::from(ct * column / total < 5.0)
+                        })
+                        .sum::<usize>();
+                    let cells = 2 * rv.iter().zip(&cv).filter(|(a, b)| **a + **b > 0.0).count();
+                    if sparse * 5 > cells {
+                        f.notes.push(format!(
+                            "weak test: {sparse} of {cells} label counts are expected below 5 \
+                             (many rare labels), where the chi-square test has little power; \
+                             a column of mostly unique values, such as IDs, cannot show drift \
+                             this way (compare total variation, JS and the new and vanished \
+                             labels instead)"
+                        ));
+                    }
                     f.tests.push(TestOutcome {
                         name: "chi_square",
                         statistic: t.statistic,
@@ -817,12 +862,6 @@ fn decide(f: &mut FeatureDrift, o: &DriftOptions) {
     rate_signal("missing_rate", e.missing_rate_change, "missing");
     if let Some(nf) = e.non_finite_rate_change {
         rate_signal("non_finite_rate", nf, "non-finite");
-    }
-    if !f.unseen_categories.is_empty() && !reasons.is_empty() {
-        reasons.push(format!(
-            "unseen categories: {}",
-            f.unseen_categories.join(", ")
-        ));
     }
     f.drift = !reasons.is_empty();
     f.reasons = reasons;

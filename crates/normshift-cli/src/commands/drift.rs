@@ -118,10 +118,10 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             printer,
         )?))
     } else {
-        Opened::Profile(select(
-            normshift_io::side_from_profile(&load_profile(&args.reference)?),
-            &read,
-        ))
+        let mut side = normshift_io::side_from_profile(&load_profile(&args.reference)?);
+        // Name the file given, and what it was fitted on.
+        side.source = format!("{} (profile of {})", args.reference.display(), side.source);
+        Opened::Profile(select(side, &read))
     };
     let mut current = crate::input::open_data(&args.current, &read, printer)?;
     let bar = printer.progress("reading");
@@ -176,21 +176,51 @@ pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
 
 fn p(v: Option<f64>) -> String {
     match v {
+        // Below the smallest double: the p-value underflowed.
+        Some(0.0) => "<1e-307".into(),
         Some(v) if v < 1e-4 => format!("{v:.1e}"),
         Some(v) => format!("{v:.4}"),
         None => "-".into(),
     }
 }
 
-fn num(v: Option<f64>) -> String {
+/// A signed quantity (a change): `+0.123`, `-inf`; `-` when undefined (NaN, e.g. the mean
+/// shift of a constant reference column) or absent.
+fn signed(v: Option<f64>) -> String {
     match v {
-        Some(v) if v.is_infinite() => "inf".into(),
+        Some(v) if v.is_nan() => "-".into(),
+        Some(v) if v.is_infinite() => format!("{}inf", if v > 0.0 { "+" } else { "-" }),
         Some(v) => format!("{v:+.3}"),
         None => "-".into(),
     }
 }
 
-fn line(out: &mut String, f: &FeatureDrift, color: bool) -> std::fmt::Result {
+/// A quantity that cannot be negative (a distance, a divergence): no sign.
+fn unsigned(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_nan() => "-".into(),
+        Some(v) if v.is_infinite() => "inf".into(),
+        Some(v) => format!("{v:.3}"),
+        None => "-".into(),
+    }
+}
+
+/// Up to 8 labels, then how many more.
+fn label_list(labels: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut text = labels
+        .iter()
+        .take(SHOWN)
+        .map(|l| format!("'{l}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if labels.len() > SHOWN {
+        text.push_str(&format!(" and {} more", labels.len() - SHOWN));
+    }
+    text
+}
+
+fn line(out: &mut String, f: &FeatureDrift, width: usize, color: bool) -> std::fmt::Result {
     let main = f
         .tests
         .iter()
@@ -199,19 +229,33 @@ fn line(out: &mut String, f: &FeatureDrift, color: bool) -> std::fmt::Result {
     let effect = e.wasserstein_std.or(e.total_variation);
     writeln!(
         out,
-        "  {:<22} {:<11} {}  {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
+        "  {:<width$} {:<11} {}  {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
         f.name,
         f.kind,
         verdict_color(if f.drift { "DRIFT" } else { "ok   " }, f.drift, color),
         p(main.map(|t| t.p_value_adjusted)),
-        num(effect),
-        num(e.standardized_mean_difference),
-        num(e.psi),
-        num(e.js_divergence),
-        num(Some(e.missing_rate_change * 100.0)),
+        unsigned(effect),
+        signed(e.standardized_mean_difference),
+        unsigned(e.psi),
+        unsigned(e.js_divergence),
+        signed(Some(e.missing_rate_change * 100.0)),
     )?;
     for reason in f.reasons.iter().chain(&f.notes) {
         writeln!(out, "      {reason}")?;
+    }
+    if !f.unseen_categories.is_empty() {
+        writeln!(
+            out,
+            "      new categories: {}",
+            label_list(&f.unseen_categories)
+        )?;
+    }
+    if !f.vanished_categories.is_empty() {
+        writeln!(
+            out,
+            "      vanished categories: {}",
+            label_list(&f.vanished_categories)
+        )?;
     }
     Ok(())
 }
@@ -231,9 +275,17 @@ impl Report for Drift {
         } else {
             "sketch tests"
         };
+        let columns_changed = r.schema.only_in_reference.len()
+            + r.schema.only_in_current.len()
+            + r.schema.kind_changed.len();
+        let schema = match columns_changed {
+            0 => String::new(),
+            1 => "; 1 column appears, vanishes or changes kind".to_string(),
+            n => format!("; {n} columns appear, vanish or change kind"),
+        };
         writeln!(
             out,
-            "{verdict}: {} of {} features drifted ({basis})",
+            "{verdict}: {} of {} features drifted ({basis}){schema}",
             r.features_drifted, r.features_compared
         )?;
         writeln!(
@@ -274,7 +326,7 @@ impl Report for Drift {
         let untested: Vec<&str> = r
             .features
             .iter()
-            .filter(|f| !f.notes.is_empty())
+            .filter(|f| f.notes.iter().any(|n| n.starts_with("not tested")))
             .map(|f| f.name.as_str())
             .collect();
         if !untested.is_empty() {
@@ -288,7 +340,8 @@ impl Report for Drift {
             ("only in the reference", &r.schema.only_in_reference),
             ("only in the current data", &r.schema.only_in_current),
             (
-                "numeric on one side, categorical on the other",
+                "numeric on one side, categorical on the other (--categorical NAME reads both \
+                 as categories)",
                 &r.schema.kind_changed,
             ),
         ] {
@@ -296,18 +349,26 @@ impl Report for Drift {
                 writeln!(out, "  columns {what}: {}", names.join(", "))?;
             }
         }
-        writeln!(
-            out,
-            "  {:<22} {:<11} {:<6} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
-            "feature", "kind", "", "p (adj.)", "effect", "mean Δσ", "PSI", "JS", "miss Δ%"
-        )?;
+        if r.features.is_empty() {
+            return Ok(());
+        }
         let shown = if self.all {
             r.features.len()
         } else {
             TOP.min(r.features.len())
         };
+        // As wide as the longest name shown, so long names do not push the columns apart.
+        let width = r.features[..shown]
+            .iter()
+            .map(|f| f.name.chars().count())
+            .fold(22, usize::max);
+        writeln!(
+            out,
+            "  {:<width$} {:<11} {:<6} {:>10} {:>9} {:>9} {:>8} {:>8} {:>8}",
+            "feature", "kind", "", "p (adj.)", "effect", "mean Δσ", "PSI", "JS", "miss Δ%"
+        )?;
         for f in &r.features[..shown] {
-            line(out, f, self.color)?;
+            line(out, f, width, self.color)?;
         }
         if shown < r.features.len() {
             writeln!(

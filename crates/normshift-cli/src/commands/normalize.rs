@@ -75,7 +75,31 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    let names: Vec<String> = reader.columns().iter().map(|c| c.name.clone()).collect();
+    // A numeric column without a single finite value in the profile (all missing, say) has
+    // no statistics to normalize with: it passes through as long as this file has no finite
+    // value there either.
+    let without_values: Vec<String> = reader
+        .columns()
+        .iter()
+        .filter(|info| {
+            profile.column(&info.name).is_some_and(|c| {
+                matches!(&c.summary, normshift::profile::ColumnSummary::Numeric(s) if s.moments.count == 0)
+            })
+        })
+        .map(|info| info.name.clone())
+        .collect();
+    for name in &without_values {
+        printer.note(&format!(
+            "column '{name}' has no finite values in the {}: it is left as it is",
+            if args.adapt { "data" } else { "profile" }
+        ));
+    }
+    let names: Vec<String> = reader
+        .columns()
+        .iter()
+        .map(|c| c.name.clone())
+        .filter(|name| !without_values.contains(name))
+        .collect();
     let standardizer = Standardizer::from_profile(
         &profile,
         Some(&names),
@@ -109,6 +133,25 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         let batch = batch?;
         let mut replacements = Vec::new();
         for (info, chunk) in columns.iter().zip(&batch.columns) {
+            if let ColumnChunk::Numeric { values, valid } = chunk {
+                if without_values.contains(&info.name) {
+                    let finite = values
+                        .iter()
+                        .enumerate()
+                        .find(|&(i, v)| v.is_finite() && valid.as_ref().is_none_or(|m| m[i]));
+                    if let Some((i, v)) = finite {
+                        anyhow::bail!(
+                            "{}: column '{}' has the value {v} in data row {} but no finite \
+                             value in the profile, so there are no statistics to normalize \
+                             it with (leave it out with --exclude '{}')",
+                            args.data.display(),
+                            info.name,
+                            batch.first_row + i as u64 + 1,
+                            info.name
+                        );
+                    }
+                }
+            }
             if let (Some(stats), ColumnChunk::Numeric { values, valid }) =
                 (standardizer.column(&info.name), chunk)
             {
