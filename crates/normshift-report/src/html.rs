@@ -33,7 +33,15 @@ footer { margin-top: 32px; color: var(--muted); font-size: 13px; }
 "#;
 
 /// Sorting the feature table and opening every feature for print; no network, no libraries.
+/// `byKey` orders two cells' `data-v` keys: numbers as numbers, text as text, and an empty key
+/// (a cell without a value, shown as `–`) last in both directions.
 const SCRIPT: &str = r#"
+function byKey(x, y, asc) {
+  if (x === '' || y === '') { return (x === '') - (y === ''); }
+  var nx = parseFloat(x), ny = parseFloat(y);
+  var c = (isNaN(nx) || isNaN(ny)) ? String(x).localeCompare(String(y)) : nx - ny;
+  return asc ? c : -c;
+}
 (function () {
   var table = document.getElementById('features');
   if (table) {
@@ -45,10 +53,7 @@ const SCRIPT: &str = r#"
         th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
         var rows = Array.prototype.slice.call(table.tBodies[0].rows);
         rows.sort(function (a, b) {
-          var x = a.cells[col].getAttribute('data-v'), y = b.cells[col].getAttribute('data-v');
-          var nx = parseFloat(x), ny = parseFloat(y);
-          var c = (isNaN(nx) || isNaN(ny)) ? String(x).localeCompare(String(y)) : nx - ny;
-          return asc ? c : -c;
+          return byKey(a.cells[col].getAttribute('data-v'), b.cells[col].getAttribute('data-v'), asc);
         });
         rows.forEach(function (r) { table.tBodies[0].appendChild(r); });
       });
@@ -70,24 +75,35 @@ fn num(v: Option<f64>, digits: usize) -> String {
 
 fn p_value(v: Option<f64>) -> String {
     match v {
+        Some(v) if v.is_nan() => "–".into(),
         Some(v) if v < 1e-4 => format!("{v:.1e}"),
         Some(v) => format!("{v:.4}"),
         None => "–".into(),
     }
 }
 
-/// A `<td>` whose sort key is `key` and text `text`.
+/// A `<td>` whose sort key is `key` and text `text`. A cell without a value (no key, or NaN)
+/// has an empty key, which the script sorts last in both directions; infinities sort as
+/// ±1e308.
 fn cell(out: &mut String, key: Option<f64>, text: &str) {
-    let k = key
-        .filter(|v| !v.is_nan())
-        .map_or("-1e308".to_string(), |v| {
-            if v.is_infinite() {
-                "1e308".into()
-            } else {
-                v.to_string()
-            }
-        });
+    let k = match key {
+        Some(v) if v.is_nan() => String::new(),
+        Some(v) if v.is_infinite() => if v > 0.0 { "1e308" } else { "-1e308" }.to_string(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
     let _ = write!(out, r#"<td data-v="{k}">{}</td>"#, escape(text));
+}
+
+/// The largest error bound of a sketch-based KS statistic in `report`: a shift whose D is
+/// below it cannot be seen. 0 when no test is sketch-based.
+fn sketch_error(report: &DriftReport) -> f64 {
+    report
+        .features
+        .iter()
+        .flat_map(|f| &f.tests)
+        .filter_map(|t| t.statistic_error)
+        .fold(0.0, f64::max)
 }
 
 fn main_test(f: &FeatureDrift) -> Option<&normshift::drift::TestOutcome> {
@@ -345,6 +361,14 @@ pub fn drift_html(report: &DriftReport) -> String {
         s.min_total_variation,
         s.min_rate_change * 100.0
     );
+    let error = sketch_error(r);
+    if error > 0.0 {
+        // The caveat the terminal view prints: what a sketch cannot see.
+        let _ = write!(
+            out,
+            r#"<p class="meta" id="sketch-caveat">Sketch tests: D is known to ±{error:.3} and p allows for it, so a shift with D below that cannot be seen; compare two data files for exact tests.</p>"#
+        );
+    }
     for (what, names) in [
         ("Columns only in the reference", &r.schema.only_in_reference),
         (
