@@ -196,7 +196,7 @@ fn bad_input_exits_2_with_a_clear_message() {
     for (args, message) in [
         (
             &["explain", "1", "nan"][..],
-            "error: value 1 is NaN: only finite numbers can be normalized\n",
+            "error: the 2nd value is NaN: only finite numbers can be normalized\n",
         ),
         (
             &["explain", "1", "2", "--eps", "0"],

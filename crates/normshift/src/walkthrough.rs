@@ -19,7 +19,10 @@ pub struct Walkthrough {
     pub mean: f64,
     /// Step 2: the biased variance (divide by n).
     pub variance: f64,
-    /// `sqrt(variance + eps)`, the divisor of step 3.
+    /// `sqrt(variance + eps)`, the divisor of step 3: the standard deviation with eps added
+    /// (`sqrt(variance)` is the standard deviation itself). Written as `std_with_eps` in JSON,
+    /// so that the key says what the number is.
+    #[serde(rename = "std_with_eps")]
     pub std: f64,
     /// Step 3: `(x − mean) / sqrt(variance + eps)`.
     pub normalized: Vec<f64>,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::fmt::Write;
 use std::process::ExitCode;
 
+/// What `fit` and `merge` print: the profile written and a line per column.
 #[derive(Serialize)]
 pub struct FitReport {
     output: String,
@@ -13,6 +14,7 @@ pub struct FitReport {
     columns: Vec<ColumnLine>,
 }
 
+/// One column of a [`FitReport`].
 #[derive(Serialize)]
 pub struct ColumnLine {
     name: String,
@@ -26,6 +28,7 @@ pub struct ColumnLine {
     categories: Option<usize>,
 }
 
+/// The report of `profile`, written to `output`.
 pub fn summarize(profile: &Profile, output: &str) -> FitReport {
     let finite = |v: f64| v.is_finite().then_some(v);
     let columns = profile
@@ -77,6 +80,24 @@ pub fn run(args: FitArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `n` with thousands separators: `300,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// `1 row`, `300,000 rows`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
 }
@@ -85,8 +106,9 @@ impl Report for FitReport {
     fn human(&self, out: &mut String) -> std::fmt::Result {
         writeln!(
             out,
-            "profile of {} rows written to {}\n",
-            self.rows, self.output
+            "profile of {} written to {}\n",
+            count(self.rows, "row", "rows"),
+            self.output
         )?;
         writeln!(
             out,
@@ -95,7 +117,7 @@ impl Report for FitReport {
         )?;
         for c in &self.columns {
             let kind = match c.categories {
-                Some(n) => format!("{n} categories"),
+                Some(n) => count(n as u64, "category", "categories"),
                 None => c.kind.to_string(),
             };
             writeln!(
@@ -103,8 +125,8 @@ impl Report for FitReport {
                 "{:<24} {:<12} {:>8} {:>10} {:>14} {:>14} {:>14} {:>14}",
                 c.name,
                 kind,
-                c.missing,
-                c.non_finite,
+                thousands(c.missing),
+                thousands(c.non_finite),
                 cell(c.mean),
                 cell(c.std),
                 cell(c.min),
@@ -112,5 +134,23 @@ impl Report for FitReport {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, thousands};
+
+    #[test]
+    fn counts_have_separators_and_grammar() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(300_000), "300,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(count(1, "row", "rows"), "1 row");
+        assert_eq!(count(0, "row", "rows"), "0 rows");
+        assert_eq!(count(2_000, "category", "categories"), "2,000 categories");
     }
 }
