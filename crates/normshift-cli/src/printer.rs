@@ -28,10 +28,7 @@ impl Printer {
         }
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg}: {human_pos} rows ({per_sec}, {elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            progress_style().unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
         bar.set_message(what.to_string());
         bar
@@ -78,6 +75,21 @@ impl Printer {
         }
         write_stderr(&msg);
     }
+}
+
+/// The progress line: rows so far, whole rows per second with thousands separators
+/// (indicatif's `per_sec` prints four decimals: `1,247,563.3274/s`), time elapsed.
+fn progress_style() -> Result<indicatif::ProgressStyle, indicatif::style::TemplateError> {
+    indicatif::ProgressStyle::with_template("{spinner} {msg}: {human_pos} rows ({rate}, {elapsed})")
+        .map(|style| {
+            style.with_key(
+                "rate",
+                |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let rate = indicatif::HumanCount(state.per_sec().max(0.0) as u64);
+                    let _ = write!(w, "{rate} rows/s");
+                },
+            )
+        })
 }
 
 /// Writes `line` and a newline to stderr, ignoring failure: with stderr closed or full there
