@@ -91,7 +91,9 @@ fn sorting_puts_cells_without_a_value_last_in_both_directions() {
         .arg("-e")
         .arg(&program)
         .output()
-        .expect("this test runs the report's script in Node.js: install it (apt-get install nodejs)");
+        .expect(
+            "this test runs the report's script in Node.js: install it (apt-get install nodejs)",
+        );
     assert!(
         out.status.success(),
         "{}",
