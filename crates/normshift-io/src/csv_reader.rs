@@ -93,6 +93,17 @@ impl CsvBatches {
         delimiter: u8,
         options: &ReadOptions,
     ) -> Result<Self> {
+        // A quote or a line break cannot separate fields: csv-core would read such a file one
+        // way, and no splitting at record ends could agree with it.
+        if matches!(delimiter, b'"' | b'\n' | b'\r') {
+            return Err(Error::schema(
+                path,
+                format!(
+                    "{:?} cannot be the delimiter: quotes and line breaks have their own meaning in CSV",
+                    delimiter as char
+                ),
+            ));
+        }
         let mut splitter = Splitter::new(path, file, delimiter, options.max_row_bytes);
         let Some(raw_header) = splitter.header()? else {
             return Err(Error::schema(
@@ -172,7 +183,7 @@ impl CsvBatches {
         }
         let block = self
             .splitter
-            .next_block(&self.raw_header, self.pieces, PIECE_BYTES);
+            .next_block(&self.header, self.pieces, PIECE_BYTES);
         match block {
             Ok(Some(block)) => {
                 for chunk in block.chunks {

@@ -317,3 +317,45 @@ fn booleans_have_the_same_labels_in_every_format() {
         vec![text(&[Some("True"), Some("maybe"), Some("False")])]
     );
 }
+
+/// Errors name columns as they are matched (trimmed, an empty name `Unnamed: i`), as the
+/// numeric errors do; the parallel reader named them as the header spelled them at first.
+#[test]
+fn csv_errors_name_columns_as_they_are_matched() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[u8], &str); 2] = [
+        (
+            "empty-name.csv",
+            b"a,\n1,\xff\n",
+            "line 2, column 'Unnamed: 1': field 2 is not valid UTF-8",
+        ),
+        (
+            "spaced.csv",
+            b"a, b \n1,\" x",
+            "line 2, column 'b': field 2 opens a quote that is never closed",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let message = read_text(&path, &ReadOptions::default()).unwrap_err();
+        assert!(message.contains(expected), "{name}: {message}");
+    }
+}
+
+/// A quote or a line break as the delimiter is refused: csv-core gives them their CSV
+/// meaning first, so no reader could split such a file where csv-core ends its records.
+#[test]
+fn quotes_and_line_breaks_cannot_be_delimiters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.csv");
+    std::fs::write(&path, b"a\"b\n1\"2\n").unwrap();
+    for delimiter in [b'"', b'\n', b'\r'] {
+        let options = ReadOptions {
+            delimiter: Some(delimiter),
+            ..ReadOptions::default()
+        };
+        let message = read_text(&path, &options).unwrap_err();
+        assert!(message.contains("cannot be the delimiter"), "{message}");
+    }
+}
