@@ -547,6 +547,17 @@ impl Splitter {
         self.start += skip;
     }
 
+    /// How much to have read next when no record has ended in what was read: twice as much,
+    /// but no more than one byte past the row limit (a row that long is refused, so the
+    /// buffer never holds much more than `max_row_bytes`).
+    fn grown(&self, want: usize) -> usize {
+        let unhanded = self.buf.len() - self.start;
+        let limit = usize::try_from(self.max_row_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_add(2);
+        unhanded.saturating_mul(2).max(want).min(limit.max(unhanded + 1))
+    }
+
     /// The error for the record at `offset` in the unhanded bytes.
     fn stop_error(&self, stop: Stop, header: Option<&[String]>) -> Error {
         let data = &self.buf[self.start..];
@@ -611,7 +622,7 @@ impl Splitter {
             }
             // Blank lines before it are done with: a long run of them must not be held.
             self.skip_breaks(skip);
-            want = (self.buf.len() - self.start).saturating_mul(2).max(want);
+            want = self.grown(want);
         }
     }
 
@@ -655,7 +666,7 @@ impl Splitter {
             }
             // Blank lines before the header are done with: a long run must not be held.
             self.skip_breaks(skip);
-            want = (self.buf.len() - self.start).saturating_mul(2).max(want);
+            want = self.grown(want);
         };
         let data = &self.buf[self.start..];
         let parsed = parse_piece(&data[..end], self.delimiter, None, false);
