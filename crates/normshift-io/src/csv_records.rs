@@ -555,7 +555,10 @@ impl Splitter {
         let limit = usize::try_from(self.max_row_bytes)
             .unwrap_or(usize::MAX)
             .saturating_add(2);
-        unhanded.saturating_mul(2).max(want).min(limit.max(unhanded + 1))
+        unhanded
+            .saturating_mul(2)
+            .max(want)
+            .min(limit.max(unhanded + 1))
     }
 
     /// The error for the record at `offset` in the unhanded bytes.
