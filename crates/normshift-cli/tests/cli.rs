@@ -1,21 +1,8 @@
 //! The real `normshift` binary, black-box.
 
-use std::process::{Command, Output};
+mod common;
 
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .output()
-        .expect("run normshift")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use common::*;
 
 #[test]
 fn explain_default_is_the_seed_walkthrough() {

@@ -1,14 +1,11 @@
 //! The binary on real files in a temporary directory: fit, merge, normalize, drift.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .output()
-        .expect("run normshift")
-}
+use common::*;
+
+use std::path::Path;
+use std::process::Command;
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,20 +13,6 @@ fn example(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 #[test]

@@ -1,38 +1,12 @@
 //! The binary under hostile conditions: interrupts, internal errors, outputs that are inputs,
 //! files that disagree; and the same exit codes and `--help` examples for every command.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .output()
-        .expect("run normshift")
-}
+use common::*;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 const COMMANDS: &[&str] = &[
     "explain",

@@ -1,38 +1,12 @@
 //! Where results go: stdout closed early by the reader, outputs under a umask, outputs that are
 //! symbolic links, and destinations or inputs that are wrong before any reading starts.
 
+mod common;
+
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .output()
-        .expect("run normshift")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 /// Runs normshift with stdout on a pipe whose reading end is already closed, as in
 /// `normshift … | head -c 0`: every write to stdout fails with EPIPE (Rust ignores SIGPIPE).

@@ -4,34 +4,11 @@
 //! undefined and underflowing numbers, a column without values, a file read with the wrong
 //! delimiter.
 
+mod common;
+
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run normshift")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A CSV with a label column `c` cycling through `labels` and a number column `x`.
 fn labelled(dir: &Path, name: &str, labels: &[&str], rows: usize) -> PathBuf {

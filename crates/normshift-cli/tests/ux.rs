@@ -2,33 +2,9 @@
 //! numbers, messages that name the value or column at fault, help texts that say what is
 //! accepted, option values checked with their range, and counts written for people.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn normshift(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_normshift"))
-        .args(args)
-        .output()
-        .expect("run normshift")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
+use common::*;
 
 /// Every `x̂ = (x - mean) / sd = r` line of an `explain` output, as the four numbers shown.
 fn normalize_lines(text: &str) -> Vec<[f64; 4]> {
