@@ -82,7 +82,7 @@ pub enum Error {
     #[error("{0}")]
     NotConfigured(&'static str),
     /// A value given to a walkthrough or demo is not usable.
-    #[error("value {index} is {value}: only finite numbers can be normalized")]
+    #[error("the value at index {index} (counting from 0) is {value}: only finite numbers can be normalized")]
     NonFiniteValue {
         /// Position in the input (0-based).
         index: usize,
