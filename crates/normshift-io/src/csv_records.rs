@@ -285,21 +285,65 @@ fn parse_piece(bytes: &[u8], delimiter: u8, ncols: Option<usize>, file_start: bo
     }
     let breaks = line + line_breaks(&bytes[prev_first..]);
     out.truncate(nout);
-    // UTF-8, checked once for the whole piece; an error in an earlier record than a field
-    // count error (or in the same one) is the one reported, as the csv crate checks UTF-8
-    // when it makes a record.
+    // UTF-8, checked once for the whole piece, and then at every field boundary: the csv
+    // crate validates each field alone, and a field ending in an incomplete character
+    // followed by a field starting with its continuation (`\xdd` `\n` `\x96`) is valid as a
+    // whole buffer but not field by field (found by fuzzing). The first bad field in file
+    // order is reported if it comes before (or in) a field count error's record, as the csv
+    // crate checks UTF-8 when it makes a record.
     let n = ncols.unwrap_or(0);
     let mut kept = lines.len() - usize::from(error.is_some());
-    if let Err(e) = std::str::from_utf8(&out) {
+    let count_error_fields = match &error {
+        Some((_, PieceError::FieldCount { fields })) => *fields,
+        _ => 0,
+    };
+    // (record, field) of a field end index: records before `kept` have `n` fields each.
+    let locate = |i: usize| {
+        if i < kept * n {
+            (i / n, i % n)
+        } else {
+            (kept, i - kept * n)
+        }
+    };
+    let whole = std::str::from_utf8(&out).err().map(|e| {
         let at = e.valid_up_to();
         let record = record_starts.partition_point(|&s| s <= at) - 1;
-        if record <= kept {
-            // Every record before a field count error has `n` fields.
-            let fields = match &error {
-                Some((_, PieceError::FieldCount { fields })) if record == kept => *fields,
-                _ => n,
+        let first = if record < kept { record * n } else { kept * n };
+        let fields = if record < kept { n } else { count_error_fields };
+        (
+            record,
+            ends[first..first + fields].partition_point(|&end| end <= at),
+        )
+    });
+    // A field boundary inside a character: the field ending there is bad if its own bytes
+    // are not UTF-8 (it ends in an incomplete character), else the one starting there (it
+    // starts with a continuation byte).
+    let field_ends = &ends[..kept * n + count_error_fields];
+    let split = field_ends
+        .iter()
+        .find(|&&end| out.get(end).is_some_and(|&b| (0x80..0xC0).contains(&b)))
+        .map(|&at| {
+            // Empty fields may end at `at` too: the field holding the byte before it, and
+            // the one holding the byte at it.
+            let before = field_ends.partition_point(|&e| e < at);
+            let after = field_ends.partition_point(|&e| e <= at);
+            let start = if before == 0 {
+                0
+            } else {
+                field_ends[before - 1]
             };
-            let field = ends[record * n..record * n + fields].partition_point(|&end| end <= at);
+            if std::str::from_utf8(&out[start..at]).is_err() {
+                locate(before)
+            } else {
+                locate(after)
+            }
+        });
+    let bad = match (whole, split) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some((record, field)) = bad {
+        if record <= kept {
             error = Some((lines[record], PieceError::Utf8 { field }));
             kept = record;
         }
@@ -1061,8 +1105,14 @@ mod tests {
                 fields.push(field);
             }
             let mut row = fields.join(&d.to_string()).into_bytes();
-            if rng.gen_bool(0.005) {
-                row.push(0xFF);
+            match rng.gen_range(0..400) {
+                0 | 1 => row.push(0xFF),
+                // A character split between two fields, or two records: valid as a whole
+                // buffer, invalid field by field.
+                2 => row.extend_from_slice(&[0xDD, delimiter, 0x96]),
+                3 => row.push(0xDD),
+                4 => row.insert(0, 0x96),
+                _ => {}
             }
             out.extend_from_slice(&row);
             if rng.gen_bool(0.9) {
@@ -1183,6 +1233,29 @@ mod tests {
             message.starts_with("line 1, column None: this row runs on for more than 8 bytes"),
             "{message}"
         );
+    }
+
+    /// `\xdd` ending one field and `\x96` starting the next form a valid character when the
+    /// piece is validated as one buffer; field by field both are invalid. Found by fuzzing:
+    /// slicing the field then panicked.
+    #[test]
+    fn a_character_split_between_fields_is_invalid_utf8() {
+        for (bytes, expected) in [
+            (
+                &b"a,b\n1,2\nx\xdd,\x96y\n"[..],
+                "line 3, column Some(\"a\"): field 1 is not valid UTF-8",
+            ),
+            (
+                &b"a\n1\nx\xdd\n\x96y\n"[..],
+                "line 3, column Some(\"a\"): field 1 is not valid UTF-8",
+            ),
+        ] {
+            for (pieces, piece, read_size) in [(1, 1 << 20, 64 << 10), (2, 3, 1)] {
+                let got = split(bytes, b',', pieces, piece, read_size);
+                assert_eq!(got.2.as_deref(), Some(expected), "{got:?}");
+                assert_eq!(got, reference(bytes, b','));
+            }
+        }
     }
 
     #[test]
