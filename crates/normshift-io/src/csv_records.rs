@@ -215,13 +215,12 @@ struct Parsed {
 /// Parses `bytes`, which start at a record boundary and end at one (or at the end of the
 /// file), into records of `ncols` fields (`None`: take the first record's count, for the
 /// header). Stops at the first record that is not valid UTF-8 or has another field count.
-fn parse_piece(bytes: &[u8], delimiter: u8, ncols: Option<usize>, file_start: bool) -> Parsed {
+fn parse_piece(bytes: &[u8], delimiter: u8, ncols: Option<usize>) -> Parsed {
     let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
-    if !file_start {
-        // csv-core strips a UTF-8 byte-order mark at the start of its first read; only the
-        // file's first piece may start with one. A blank line, which it skips, primes it.
-        let _ = reader.read_record(b"\n", &mut [], &mut []);
-    }
+    // csv-core strips a UTF-8 byte-order mark at the start of its first read; the file's own
+    // mark is removed before the header is parsed, and any other is data. A blank line,
+    // which csv-core skips, makes its first read.
+    let _ = reader.read_record(b"\n", &mut [], &mut []);
     let mut out = vec![0u8; bytes.len()];
     let mut ends = vec![0usize; (bytes.len() / 8).max(16)];
     let (mut pos, mut nout, mut nend) = (0usize, 0usize, 0usize);
@@ -716,7 +715,7 @@ impl Splitter {
             want = self.grown(want);
         };
         let data = &self.buf[self.start..];
-        let parsed = parse_piece(&data[..end], self.delimiter, None, false);
+        let parsed = parse_piece(&data[..end], self.delimiter, None);
         if let Some((line, PieceError::Utf8 { field })) = parsed.error {
             return Err(self.error(
                 self.line + line,
@@ -755,7 +754,7 @@ impl Splitter {
         let delimiter = self.delimiter;
         let parsed: Vec<Parsed> = bounds
             .par_windows(2)
-            .map(|w| parse_piece(&data[w[0]..w[1]], delimiter, Some(ncols), false))
+            .map(|w| parse_piece(&data[w[0]..w[1]], delimiter, Some(ncols)))
             .collect();
         let mut chunks = Vec::with_capacity(parsed.len());
         let mut error = None;
