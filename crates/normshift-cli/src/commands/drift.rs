@@ -24,50 +24,25 @@ struct Drift {
     color: bool,
 }
 
-fn options(args: &DriftArgs) -> anyhow::Result<DriftOptions> {
-    let check = |name: &str, v: f64, ok: bool| {
-        if ok {
-            Ok(v)
-        } else {
-            Err(anyhow::anyhow!("--{name} is out of range: {v}"))
-        }
-    };
-    Ok(DriftOptions {
-        alpha: check("alpha", args.alpha, args.alpha > 0.0 && args.alpha < 1.0)?,
+/// The drift settings the arguments give (their ranges are checked as they are parsed, in
+/// `cli.rs`).
+fn options(args: &DriftArgs) -> DriftOptions {
+    DriftOptions {
+        alpha: args.alpha,
         correction: match args.correction {
             CorrectionArg::None => Correction::None,
             CorrectionArg::Bonferroni => Correction::Bonferroni,
             CorrectionArg::Holm => Correction::Holm,
             CorrectionArg::BenjaminiHochberg => Correction::BenjaminiHochberg,
         },
-        min_wasserstein_std: check("min-effect", args.min_effect, args.min_effect >= 0.0)?,
-        min_total_variation: check(
-            "min-total-variation",
-            args.min_total_variation,
-            (0.0..=1.0).contains(&args.min_total_variation),
-        )?,
-        min_rate_change: check(
-            "min-rate-change",
-            args.min_rate_change,
-            (0.0..=1.0).contains(&args.min_rate_change),
-        )?,
-        dataset_share: check(
-            "dataset-share",
-            args.dataset_share,
-            (0.0..=1.0).contains(&args.dataset_share),
-        )?,
-        psi_empty_bin: check(
-            "psi-empty-bin",
-            args.psi_empty_bin,
-            args.psi_empty_bin > 0.0 && args.psi_empty_bin < 1.0,
-        )?,
-        bins: if args.bins >= 2 {
-            args.bins
-        } else {
-            anyhow::bail!("--bins must be at least 2")
-        },
+        min_wasserstein_std: args.min_effect,
+        min_total_variation: args.min_total_variation,
+        min_rate_change: args.min_rate_change,
+        dataset_share: args.dataset_share,
+        psi_empty_bin: args.psi_empty_bin,
+        bins: args.bins,
         ..DriftOptions::default()
-    })
+    }
 }
 
 fn is_profile(path: &Path) -> bool {
@@ -91,7 +66,7 @@ enum Opened {
 }
 
 pub fn run(args: DriftArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
-    let mut drift_options = options(&args)?;
+    let mut drift_options = options(&args);
     drift_options.plot_data = args.html.is_some();
     let read = read_options(&args.read)?;
     if is_profile(&args.current) {
