@@ -341,7 +341,6 @@ impl CsvBatches {
 #[cfg(test)]
 mod tests {
     use super::{is_missing, trimmed, MISSING_TOKENS};
-    use crate::csv_records::open_quote;
 
     #[test]
     fn trimmed_is_str_trim_and_missing_is_the_token_list() {
@@ -379,19 +378,5 @@ mod tests {
             assert_eq!(trimmed(f), f.trim(), "{f:?}");
             assert_eq!(is_missing(f), MISSING_TOKENS.contains(&f.trim()), "{f:?}");
         }
-    }
-
-    #[test]
-    fn quotes_left_open_are_found_and_closed_ones_are_not() {
-        assert_eq!(open_quote(b"1,2\n", b','), None);
-        assert_eq!(open_quote(b"1,\"2\"\n", b','), None);
-        assert_eq!(open_quote(b"1,\"a\nb\"\n", b','), None);
-        assert_eq!(open_quote(b"1,\"say \"\"hi\"\"\"\n", b','), None);
-        // A quote inside an unquoted field is an ordinary character.
-        assert_eq!(open_quote(b"12\" pipe,3\n", b','), None);
-        assert_eq!(open_quote(b"1,\"52\n53,54\n", b','), Some((1, 0)));
-        assert_eq!(open_quote(b"1,\"52", b','), Some((1, 0)));
-        assert_eq!(open_quote(b"1;2\r\n3;\"x\r\ny", b';'), Some((1, 1)));
-        assert_eq!(open_quote(b"\"a\"\"", b','), Some((0, 0)));
     }
 }

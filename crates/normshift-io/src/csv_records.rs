@@ -382,6 +382,33 @@ enum QuoteState {
     QuoteInQuoted,
 }
 
+/// What one byte does in a [`QuoteState`].
+enum Step {
+    /// The field goes on, in this state.
+    Within(QuoteState),
+    /// A delimiter outside quotes: the next field starts.
+    FieldEnd,
+    /// A line break outside quotes: the record ends (the caller sees where, for `\r\n`).
+    RecordEnd,
+}
+
+impl QuoteState {
+    /// The step byte `b` makes, by csv-core's rules: a quote is special only at the start of
+    /// a field, and `""` inside quotes is a quote. (Quotes and line breaks are never the
+    /// delimiter: `CsvBatches::open` refuses them.)
+    fn step(self, b: u8, delimiter: u8) -> Step {
+        match self {
+            QuoteState::Quoted if b == b'"' => Step::Within(QuoteState::QuoteInQuoted),
+            QuoteState::Quoted => Step::Within(QuoteState::Quoted),
+            QuoteState::QuoteInQuoted if b == b'"' => Step::Within(QuoteState::Quoted),
+            _ if b == delimiter => Step::FieldEnd,
+            _ if b == b'\n' || b == b'\r' => Step::RecordEnd,
+            QuoteState::FieldStart if b == b'"' => Step::Within(QuoteState::Quoted),
+            _ => Step::Within(QuoteState::Unquoted),
+        }
+    }
+}
+
 /// The file, read front to back once (it may be a pipe), with the bytes not yet handed out.
 pub(crate) struct Splitter {
     path: PathBuf,
@@ -527,12 +554,10 @@ impl Splitter {
         let mut i = 0;
         while i < data.len() {
             let b = data[i];
-            state = match state {
-                QuoteState::Quoted if b == b'"' => QuoteState::QuoteInQuoted,
-                QuoteState::Quoted => QuoteState::Quoted,
-                QuoteState::QuoteInQuoted if b == b'"' => QuoteState::Quoted,
-                _ if b == delimiter => QuoteState::FieldStart,
-                _ if b == b'\n' || b == b'\r' => {
+            match state.step(b, delimiter) {
+                Step::Within(next) => state = next,
+                Step::FieldEnd => state = QuoteState::FieldStart,
+                Step::RecordEnd => {
                     // The record ends after this break (after the `\n` of a `\r\n`).
                     let end = match (b, data.get(i + 1)) {
                         (b'\r', Some(b'\n')) => i + 2,
@@ -554,9 +579,7 @@ impl Splitter {
                     state = QuoteState::FieldStart;
                     continue;
                 }
-                QuoteState::FieldStart if b == b'"' => QuoteState::Quoted,
-                _ => QuoteState::Unquoted,
-            };
+            }
             i += 1;
         }
         if stop.is_none() && (data.len() - record_start) as u64 > max_row {
@@ -833,12 +856,10 @@ fn header_end(data: &[u8], delimiter: u8) -> HeaderEnd {
     let mut i = 0;
     while i < data.len() {
         let b = data[i];
-        let newline = b == b'\n' || b == b'\r';
-        state = match state {
-            QuoteState::Quoted if b == b'"' => QuoteState::QuoteInQuoted,
-            QuoteState::Quoted => QuoteState::Quoted,
-            QuoteState::QuoteInQuoted if b == b'"' => QuoteState::Quoted,
-            _ if newline => {
+        match state.step(b, delimiter) {
+            Step::Within(next) => state = next,
+            Step::FieldEnd => state = QuoteState::FieldStart,
+            Step::RecordEnd => {
                 let end = match (b, data.get(i + 1)) {
                     (b'\r', Some(b'\n')) => i + 2,
                     (b'\r', None) => return HeaderEnd::NotYet,
@@ -850,10 +871,7 @@ fn header_end(data: &[u8], delimiter: u8) -> HeaderEnd {
                 i = end;
                 continue;
             }
-            _ if b == delimiter => QuoteState::FieldStart,
-            QuoteState::FieldStart if b == b'"' => QuoteState::Quoted,
-            _ => QuoteState::Unquoted,
-        };
+        }
         seen = true;
         i += 1;
     }
@@ -878,23 +896,20 @@ pub(crate) fn open_quote(raw: &[u8], delimiter: u8) -> Option<(usize, u64)> {
             line += 1;
         }
         prev = b;
-        state = match state {
-            QuoteState::Quoted if b == b'"' => QuoteState::QuoteInQuoted,
-            QuoteState::Quoted => QuoteState::Quoted,
-            QuoteState::QuoteInQuoted if b == b'"' => QuoteState::Quoted,
-            _ if b == delimiter => {
+        state = match state.step(b, delimiter) {
+            Step::FieldEnd => {
                 field += 1;
                 QuoteState::FieldStart
             }
-            _ if newline => {
+            Step::RecordEnd => {
                 field = 0;
                 QuoteState::FieldStart
             }
-            QuoteState::FieldStart if b == b'"' => {
+            Step::Within(QuoteState::Quoted) if state == QuoteState::FieldStart => {
                 opened = (field, line);
                 QuoteState::Quoted
             }
-            _ => QuoteState::Unquoted,
+            Step::Within(next) => next,
         };
     }
     (state == QuoteState::Quoted).then_some(opened)
@@ -1255,6 +1270,20 @@ mod tests {
                 assert_eq!(got, reference(bytes, b','));
             }
         }
+    }
+
+    #[test]
+    fn quotes_left_open_are_found_and_closed_ones_are_not() {
+        assert_eq!(open_quote(b"1,2\n", b','), None);
+        assert_eq!(open_quote(b"1,\"2\"\n", b','), None);
+        assert_eq!(open_quote(b"1,\"a\nb\"\n", b','), None);
+        assert_eq!(open_quote(b"1,\"say \"\"hi\"\"\"\n", b','), None);
+        // A quote inside an unquoted field is an ordinary character.
+        assert_eq!(open_quote(b"12\" pipe,3\n", b','), None);
+        assert_eq!(open_quote(b"1,\"52\n53,54\n", b','), Some((1, 0)));
+        assert_eq!(open_quote(b"1,\"52", b','), Some((1, 0)));
+        assert_eq!(open_quote(b"1;2\r\n3;\"x\r\ny", b';'), Some((1, 1)));
+        assert_eq!(open_quote(b"\"a\"\"", b','), Some((0, 0)));
     }
 
     #[test]
