@@ -48,6 +48,13 @@ impl Rows {
     fn len(&self) -> usize {
         self.end - self.start
     }
+
+    fn records(&self) -> impl Iterator<Item = CsvRecord<'_>> + '_ {
+        (self.start..self.end).map(move |row| CsvRecord {
+            chunk: &self.chunk,
+            row,
+        })
+    }
 }
 
 /// The CSV records of a batch, in file order, each with the line it starts on.
@@ -105,12 +112,7 @@ impl CsvRecords {
 
     /// The records in file order.
     pub fn iter(&self) -> impl Iterator<Item = CsvRecord<'_>> + '_ {
-        self.parts.iter().flat_map(|p| {
-            (p.start..p.end).map(move |row| CsvRecord {
-                chunk: &p.chunk,
-                row,
-            })
-        })
+        self.parts.iter().flat_map(Rows::records)
     }
 
     fn push(&mut self, rows: Rows) {
@@ -171,12 +173,7 @@ impl Pending {
 
     /// The records not taken yet, in order (for inferring column kinds).
     pub(crate) fn iter(&self) -> impl Iterator<Item = CsvRecord<'_>> + '_ {
-        self.parts.iter().flat_map(|p| {
-            (p.start..p.end).map(move |row| CsvRecord {
-                chunk: &p.chunk,
-                row,
-            })
-        })
+        self.parts.iter().flat_map(Rows::records)
     }
 }
 
