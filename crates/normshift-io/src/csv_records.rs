@@ -192,6 +192,30 @@ fn line_breaks(bytes: &[u8]) -> u64 {
     breaks as u64
 }
 
+/// Where the first row of `data` (quote-free, starting at a record boundary) longer than
+/// `max_row` bytes without its line break starts, if any. A row at the end without a line
+/// break is measured too.
+fn too_long_row(data: &[u8], max_row: u64) -> Option<usize> {
+    if data.len() as u64 <= max_row {
+        return None;
+    }
+    let mut start = 0usize;
+    for i in memchr::memchr2_iter(b'\n', b'\r', data) {
+        if i < start {
+            continue; // the `\n` of a `\r\n`
+        }
+        if (i - start) as u64 > max_row {
+            return Some(start);
+        }
+        start = if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
+            i + 2
+        } else {
+            i + 1
+        };
+    }
+    ((data.len() - start) as u64 > max_row).then_some(start)
+}
+
 /// Why a piece stopped before its end.
 #[derive(Debug)]
 enum PieceError {
@@ -499,7 +523,7 @@ impl Splitter {
         let mut cuts = Vec::new();
         if memchr::memchr(b'"', data).is_none() {
             // No quotes: every line break ends a record (a `\r` only if what follows is
-            // known). Row lengths are checked only across reads (see `next_block`).
+            // known).
             let boundary_after = |i: usize| -> Option<usize> {
                 match data[i] {
                     b'\n' => Some(i + 1),
@@ -524,6 +548,12 @@ impl Splitter {
                     None => 0,
                 }
             };
+            // Rows are measured only when one could be longer than the limit: with the
+            // default limit no block is that large, and the scan costs a pass.
+            let (last, stop) = match too_long_row(&data[..last], max_row) {
+                Some(start) => (start, Some(Stop::TooLong(start))),
+                None => (last, None),
+            };
             let mut target = piece;
             while target < last {
                 let Some(i) = memchr::memchr2(b'\n', b'\r', &data[target..last]) else {
@@ -540,7 +570,7 @@ impl Splitter {
             if last > 0 {
                 cuts.push(last);
             }
-            return (cuts, None);
+            return (cuts, stop);
         }
         // Quotes: follow csv-core's states to know which line breaks end records.
         let mut state = QuoteState::FieldStart;

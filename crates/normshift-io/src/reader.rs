@@ -65,10 +65,8 @@ pub struct ReadOptions {
     pub infer_rows: usize,
     /// Bytes a CSV row may take before reading stops with an error (default 256 MiB): a quote
     /// that is never closed would otherwise read the rest of a file larger than memory into
-    /// one field. A row's length is counted without its line break. In a file with quotes
-    /// every row (and the header) is checked; in a block of the file without any `"` (where no
-    /// quote can run on) a row is checked only when it runs past the block read (2 MiB per
-    /// thread, at most 64 MiB), so longer rows may pass there.
+    /// one field. A row's length is counted without its line break; every row and the header
+    /// are checked, with or without quotes.
     pub max_row_bytes: u64,
 }
 

@@ -352,6 +352,45 @@ fn a_row_longer_than_the_limit_stops_reading_with_its_line() {
     }
 }
 
+/// Without quotes a row longer than the limit was refused only when it ran past a block read
+/// (2 MiB per thread): a 100 KB row among short ones passed a 64 KiB limit.
+#[test]
+fn a_long_row_in_a_file_without_quotes_is_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = 64 << 10;
+    let limited = ReadOptions {
+        max_row_bytes: limit as u64,
+        ..ReadOptions::default()
+    };
+    for ending in ["\n", "\r\n"] {
+        let mut text = format!("a,b{ending}");
+        for i in 0..5000 {
+            text.push_str(&format!("{i},x{ending}"));
+        }
+        // Line 5002: exactly the limit, without its line break, passes.
+        text.push_str(&format!("1,{}{ending}", "y".repeat(limit - 2)));
+        let path = write(&dir, "fits.csv", text.as_bytes());
+        assert!(read_all(&path, &limited).is_ok(), "{ending:?}");
+        // Line 5003: one byte more, then short rows again; last, without a line break.
+        for (tail, name) in [(ending, "mid.csv"), ("", "last.csv")] {
+            let mut text = text.clone();
+            text.push_str(&format!("1,{}{tail}", "y".repeat(limit - 1)));
+            if !tail.is_empty() {
+                text.push_str(&format!("2,z{ending}"));
+            }
+            let path = write(&dir, name, text.as_bytes());
+            let message = err(&path, &limited);
+            assert!(
+                message.contains(&format!(
+                    "{name}: line 5003: this row runs on for more than 65536 bytes"
+                )),
+                "{ending:?}: {message}"
+            );
+            assert!(read_all(&path, &ReadOptions::default()).is_ok());
+        }
+    }
+}
+
 #[test]
 fn compressed_arrow_files_and_streams_read_like_plain_ones() {
     use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
