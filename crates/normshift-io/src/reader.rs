@@ -177,6 +177,8 @@ pub struct Reader {
     ipc_stream: bool,
     /// How a Parquet output like this Parquet input is written.
     parquet_properties: Option<WriterProperties>,
+    /// The compression of an Arrow IPC input's first record batch.
+    ipc_compression: Option<arrow_ipc::CompressionType>,
     bytes: u64,
     inner: Inner,
     next_row: u64,
@@ -200,6 +202,74 @@ enum Inner {
         index: usize,
     },
     Done,
+}
+
+/// The compression codec of the first record batch of an Arrow IPC file or stream, from its
+/// message headers (arrow-ipc's readers decompress without saying how). `None` when the batch
+/// is uncompressed, there is none, or the messages cannot be followed (the reader then
+/// reports what is wrong). Leaves the file's position anywhere.
+fn ipc_batch_compression(file: &mut File) -> Option<arrow_ipc::CompressionType> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut magic = [0u8; 6];
+    file.read_exact(&mut magic).ok()?;
+    if &magic == b"ARROW1" {
+        // A file: its footer says where the batches are (writers pad the start differently).
+        let tail_at = file.seek(SeekFrom::End(-10)).ok()?;
+        let mut tail = [0u8; 10];
+        file.read_exact(&mut tail).ok()?;
+        let len = arrow_ipc::reader::read_footer_length(tail).ok()?;
+        let footer_at = tail_at.checked_sub(u64::try_from(len).ok()?)?;
+        if len > MAX_IPC_HEADER {
+            return None;
+        }
+        file.seek(SeekFrom::Start(footer_at)).ok()?;
+        let mut footer = vec![0u8; len];
+        file.read_exact(&mut footer).ok()?;
+        let footer = arrow_ipc::root_as_footer(&footer).ok()?;
+        let first = footer.recordBatches()?.iter().next()?;
+        file.seek(SeekFrom::Start(u64::try_from(first.offset()).ok()?))
+            .ok()?;
+        let header = ipc_message_header(file)?;
+        let message = arrow_ipc::root_as_message(&header).ok()?;
+        return message
+            .header_as_record_batch()?
+            .compression()
+            .map(|c| c.codec());
+    }
+    // A stream: the schema and any dictionaries come before the first batch.
+    file.seek(SeekFrom::Start(0)).ok()?;
+    for _ in 0..100_000 {
+        let header = ipc_message_header(file)?;
+        let message = arrow_ipc::root_as_message(&header).ok()?;
+        if let Some(batch) = message.header_as_record_batch() {
+            return batch.compression().map(|c| c.codec());
+        }
+        file.seek(SeekFrom::Current(message.bodyLength())).ok()?;
+    }
+    None
+}
+
+/// The largest IPC message header or footer read to find an input's compression: larger is
+/// damage, not a schema.
+const MAX_IPC_HEADER: usize = 64 << 20;
+
+/// The header (flatbuffer) of the IPC message at the file's position, which is left at the
+/// message's body. `None` at the end of a stream or when it cannot be read.
+fn ipc_message_header(file: &mut File) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut word = [0u8; 4];
+    file.read_exact(&mut word).ok()?;
+    if word == [0xff; 4] {
+        // The continuation marker (format 0.15 and later) before the length.
+        file.read_exact(&mut word).ok()?;
+    }
+    let len = usize::try_from(i32::from_le_bytes(word)).ok()?;
+    if len == 0 || len > MAX_IPC_HEADER {
+        return None;
+    }
+    let mut header = vec![0u8; len];
+    file.read_exact(&mut header).ok()?;
+    Some(header)
 }
 
 /// Opens `path` and decides which columns to read. Reads only what it needs to decide
@@ -226,6 +296,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
     let mut arrow_schema = None;
     let mut ipc_stream = false;
     let mut parquet_properties = None;
+    let mut ipc_compression = None;
     let (header, kinds, inner) = match format {
         Format::Csv => {
             let delimiter = options.delimiter.unwrap_or(
@@ -300,6 +371,9 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             (header, kinds, inner)
         }
         Format::ArrowIpc => {
+            let mut file = file;
+            ipc_compression = ipc_batch_compression(&mut file);
+            std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
             // The IPC file format (a footer indexes the batches) or, failing that, the
             // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).
             let (schema, reader): (SchemaRef, Box<dyn Iterator<Item = _> + Send>) =
@@ -309,7 +383,6 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
                 ) {
                     Ok(reader) => (reader.schema(), Box::new(reader)),
                     Err(file_error) => {
-                        let mut file = file;
                         let stream = std::io::Seek::rewind(&mut file)
                             .map_err(|e| Error::io(path, e))
                             .and_then(|()| {
@@ -338,6 +411,7 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
         arrow_schema,
         parquet_properties,
         ipc_stream,
+        ipc_compression,
         path: path.to_path_buf(),
         format,
         columns,
@@ -507,6 +581,16 @@ impl Reader {
     /// written (each column's compression codec); `None` for other formats.
     pub fn parquet_writer_properties(&self) -> Option<WriterProperties> {
         self.parquet_properties.clone()
+    }
+
+    /// For an Arrow IPC input read from a file, writer options that compress an Arrow output
+    /// as the input's first record batch is compressed (LZ4 frame or zstd); `None` for other
+    /// formats, and for an input read from a pipe (which cannot be looked at ahead of reading).
+    pub fn ipc_write_options(&self) -> Option<arrow_ipc::writer::IpcWriteOptions> {
+        arrow_ipc::writer::IpcWriteOptions::default()
+            .try_with_compression(self.ipc_compression)
+            .ok()
+            .filter(|_| self.ipc_compression.is_some())
     }
 
     /// Whether the input is an Arrow IPC *stream* (batches one after another, no footer)

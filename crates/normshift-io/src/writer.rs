@@ -38,6 +38,8 @@ pub struct BatchWriter {
     schema: Option<SchemaRef>,
     /// How Parquet is written (default: the parquet crate's, uncompressed).
     parquet_properties: Option<WriterProperties>,
+    /// How Arrow IPC is written (default: arrow-ipc's, uncompressed).
+    ipc_options: Option<arrow_ipc::writer::IpcWriteOptions>,
     sink: Sink,
 }
 
@@ -52,13 +54,15 @@ impl BatchWriter {
             ipc_stream: false,
             schema: None,
             parquet_properties: None,
+            ipc_options: None,
             sink: Sink::Pending,
         })
     }
 
     /// A writer for an output like `reader`'s input: the same format, the header row as the
     /// file has it, CSV written the same way, Parquet with the input's compression codecs,
-    /// Arrow IPC as a file or a stream as the input is, and the input's schema for an input
+    /// Arrow IPC as a file or a stream as the input is (compressed as its first batch is),
+    /// and the input's schema for an input
     /// without rows. Call it before reading.
     pub fn like(path: &Path, reader: &crate::Reader) -> Result<Self> {
         let mut writer = Self::create(path, reader.format(), reader.output_header())?
@@ -66,6 +70,7 @@ impl BatchWriter {
         writer.ipc_stream = reader.is_ipc_stream();
         writer.schema = reader.arrow_schema();
         writer.parquet_properties = reader.parquet_writer_properties();
+        writer.ipc_options = reader.ipc_write_options();
         Ok(writer)
     }
 
@@ -175,10 +180,12 @@ impl BatchWriter {
     }
 
     fn ipc_sink(&self, file: std::fs::File, schema: &Schema) -> Result<Sink> {
+        use arrow_ipc::writer::{FileWriter, StreamWriter};
+        let options = self.ipc_options.clone().unwrap_or_default();
         let sink = if self.ipc_stream {
-            arrow_ipc::writer::StreamWriter::try_new(file, schema).map(Sink::IpcStream)
+            StreamWriter::try_new_with_options(file, schema, options).map(Sink::IpcStream)
         } else {
-            arrow_ipc::writer::FileWriter::try_new(file, schema).map(Sink::Ipc)
+            FileWriter::try_new_with_options(file, schema, options).map(Sink::Ipc)
         };
         sink.map_err(|e| self.error(e.to_string()))
     }

@@ -359,3 +359,92 @@ fn quotes_and_line_breaks_cannot_be_delimiters() {
         assert!(message.contains("cannot be the delimiter"), "{message}");
     }
 }
+
+/// `normalize` wrote every Arrow IPC output uncompressed, whatever the input's compression
+/// (pyarrow's `write_feather` compresses with LZ4 by default).
+#[test]
+fn an_arrow_output_is_compressed_as_its_input() {
+    use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
+    use arrow_ipc::CompressionType;
+    let dir = tempfile::tempdir().unwrap();
+    let n: i32 = 5000;
+    let x: ArrayRef = Arc::new(Float64Array::from(
+        (0..n).map(|i| f64::from(i % 97)).collect::<Vec<_>>(),
+    ));
+    let kept: ArrayRef = Arc::new(Int64Array::from((0..n).map(i64::from).collect::<Vec<_>>()));
+    let batch = RecordBatch::try_from_iter([("x", x), ("kept", kept)]).unwrap();
+    // Written with `options`, as a stream or a file: the bytes.
+    let ipc_bytes = |batches: &[RecordBatch], options: IpcWriteOptions, stream: bool| {
+        let mut bytes = Vec::new();
+        if stream {
+            let mut w =
+                StreamWriter::try_new_with_options(&mut bytes, &batches[0].schema(), options)
+                    .unwrap();
+            batches.iter().for_each(|b| w.write(b).unwrap());
+            w.finish().unwrap();
+        } else {
+            let mut w = FileWriter::try_new_with_options(&mut bytes, &batches[0].schema(), options)
+                .unwrap();
+            batches.iter().for_each(|b| w.write(b).unwrap());
+            w.finish().unwrap();
+        }
+        bytes
+    };
+    for stream in [false, true] {
+        for codec in [
+            Some(CompressionType::LZ4_FRAME),
+            Some(CompressionType::ZSTD),
+            None,
+        ] {
+            let options = IpcWriteOptions::default()
+                .try_with_compression(codec)
+                .unwrap();
+            let input = dir.path().join("in.arrow");
+            std::fs::write(
+                &input,
+                ipc_bytes(&[batch.clone(), batch.clone()], options.clone(), stream),
+            )
+            .unwrap();
+            let output = dir.path().join("out.arrow");
+            let mut reader = open(&input, &ReadOptions::default()).unwrap();
+            let mut writer = BatchWriter::like(&output, &reader).unwrap();
+            for batch in reader.by_ref() {
+                let batch = batch.unwrap();
+                let ColumnChunk::Numeric { values, valid } = &batch.columns[0] else {
+                    panic!("x is numeric")
+                };
+                let replacement = Replacement {
+                    index: 0,
+                    values: values.iter().map(|v| v - 48.0).collect(),
+                    valid: valid.clone(),
+                };
+                writer.write(&batch, &[replacement]).unwrap();
+            }
+            writer.finish().unwrap();
+
+            // The output's batches, written again with the input's codec, give its bytes.
+            let written = std::fs::read(&output).unwrap();
+            let batches: Vec<RecordBatch> = if stream {
+                arrow_ipc::reader::StreamReader::try_new(written.as_slice(), None)
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            } else {
+                arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(&written), None)
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            };
+            assert_eq!(
+                batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+                2 * n as usize
+            );
+            let first = batches[0].column(0).as_any().downcast_ref::<Float64Array>();
+            assert_eq!(first.unwrap().value(50), 2.0, "{codec:?}, stream {stream}");
+            assert!(
+                written == ipc_bytes(&batches, options, stream),
+                "{codec:?}, stream {stream}: not written with the input's compression"
+            );
+        }
+    }
+}
