@@ -27,7 +27,7 @@ pub fn forward_train<T: Element>(
 /// Two passes over memory: one for the statistics ([`moments_with`](crate::moments_with)), one that reads `x`
 /// and writes `y`. Each output is `(x − mean) · (invstd · γ) + β` in `f64`, rounded once; the
 /// subtraction is kept (rather than folding everything into `x · s + t`) so that a constant
-/// channel gives exactly `β` and a channel at `1e8 + noise` loses nothing. Identical bits
+/// channel gives exactly `β` (for `eps > 0`; with `eps = 0` it gives NaN, as PyTorch does) and a channel at `1e8 + noise` loses nothing. Identical bits
 /// for any thread count and instruction set.
 #[allow(clippy::too_many_arguments)]
 pub fn forward_train_with<T: Element>(

@@ -4,7 +4,7 @@
 //! in row-major order. Channels-first `(N, C, S…)` is `(N, C, ∏S)`; channels-last
 //! `(N, S…, C)` is `(N·∏S, C, 1)`. Each kernel is written once against that form.
 //!
-//! Element data is `f32` or `f64` (see [`Element`]); per-channel quantities (mean, variance,
+//! Element data is `f32`, `f64`, `f16` or `bf16` (see [`Element`]); per-channel quantities (mean, variance,
 //! inverse standard deviation, gamma, beta, their gradients) are always `f64`, and every
 //! reduction accumulates in `f64`.
 //!

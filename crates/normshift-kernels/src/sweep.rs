@@ -32,7 +32,9 @@ pub(crate) const MIN_ROW: usize = 64;
 /// 512 values, which amortizes its set-up (alias checks); at 64 the set-up cost about as much
 /// as the work (measured). Its per-position arrays (4 coefficients, 2 accumulators, 8 bytes
 /// each) stay within L1 for rows of up to about 600 values; a wider row (`channels · inner`
-/// of one outer index) needs 48 bytes per value of one row, still not per value of the tensor.
+/// of one outer index) needs scratch in proportion to its width (over 100 bytes per value of
+/// one row, counting the buffers of both passes, plus 16 per extra thread), still not in
+/// proportion to the tensor.
 const MIN_WIDTH: usize = 512;
 /// Independent accumulators per row: enough to hide the latency of `f64` additions at
 /// 512-bit vector width.

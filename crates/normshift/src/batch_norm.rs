@@ -179,7 +179,8 @@ pub struct Gradients<T> {
     pub dbeta: Option<Vec<f64>>,
 }
 
-/// A batch-normalization layer over any layout and rank, `f32` or `f64` data.
+/// A batch-normalization layer over any layout and rank, for `f32`, `f64`, `f16` or `bf16`
+/// data.
 ///
 /// Parameters and statistics are held in `f64` whatever the data type; reductions
 /// accumulate in `f64`.
@@ -609,7 +610,8 @@ impl BatchNorm {
         };
 
         if let (true, Some((mean, var)), Some(running)) = (update, batch, self.running.as_mut()) {
-            running.num_batches_tracked += 1;
+            // Saturating: a count set to u64::MAX must not wrap to 0 (1/0 momentum).
+            running.num_batches_tracked = running.num_batches_tracked.saturating_add(1);
             let m = self
                 .config
                 .momentum

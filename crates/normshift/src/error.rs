@@ -1,7 +1,9 @@
 use normshift_kernels::{KernelError, Layout};
 
 /// Everything the `normshift` library can refuse. Errors never leave a layer half-updated:
-/// when a call fails, the layer's state is exactly what it was before the call.
+/// when a call fails, the layer's state is exactly what it was before the call, with one
+/// exception: a failed [`finish_recalibration`](crate::BatchNorm::finish_recalibration) still
+/// ends the recalibration, and what it had collected is dropped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

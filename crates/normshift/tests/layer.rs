@@ -188,6 +188,24 @@ fn eval_uses_running_statistics_and_changes_nothing() {
     assert_eq!(bn, before);
 }
 
+/// A batch count set to `u64::MAX` wrapped to 0 on the next update (a panic with overflow
+/// checks on; in release `momentum = None` became 1/0 and the running statistics NaN).
+#[test]
+fn the_batch_count_saturates_instead_of_wrapping() {
+    let mut bn = BatchNorm::new(BatchNormConfig::new(1).momentum(None)).unwrap();
+    bn.set_running_stats(RunningStats {
+        running_mean: vec![0.5],
+        running_var: vec![2.0],
+        num_batches_tracked: u64::MAX,
+    })
+    .unwrap();
+    bn.forward(&[1.0f64, 3.0], &[2, 1], CF).unwrap();
+    let r = bn.running_stats().unwrap();
+    assert_eq!(r.num_batches_tracked, u64::MAX);
+    // momentum 1/u64::MAX: the batch (mean 2, unbiased variance 2) moves nothing visible.
+    assert_eq!((r.running_mean[0], r.running_var[0]), (0.5, 2.0));
+}
+
 #[test]
 fn f32_and_f64_give_the_same_statistics_on_the_same_values() {
     let mut a = BatchNorm::new(BatchNormConfig::new(2)).unwrap();
