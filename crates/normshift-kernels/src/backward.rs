@@ -223,12 +223,15 @@ fn backward_into<T: Element>(
             let scale: Vec<f64> = (0..dims.channels)
                 .map(|k| gamma.map_or(1.0, |g| g[k]) * saved.invstd[k])
                 .collect();
+            // The map is `(dy − 0)·scale + shift`; a shift of −0.0 adds nothing to any value
+            // and keeps the sign of a −0.0 gradient (+0.0 turned it into +0.0).
             let zeros = vec![0.0; dims.channels];
+            let shift = vec![-0.0; dims.channels];
             match out {
                 Dx::Separate { dy, dx } => {
-                    channel_affine(exec, dy, dims, &zeros, &scale, &zeros, dx)
+                    channel_affine(exec, dy, dims, &zeros, &scale, &shift, dx)
                 }
-                Dx::OverDy(dy) => channel_affine_in_place(exec, dy, dims, &zeros, &scale, &zeros),
+                Dx::OverDy(dy) => channel_affine_in_place(exec, dy, dims, &zeros, &scale, &shift),
             }
         }
     }
