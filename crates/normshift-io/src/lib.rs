@@ -33,6 +33,6 @@ pub use fit::{fit_profile, read_side, read_side_unless, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
     capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, CsvStyle, Format,
-    RawBatch, ReadOptions, Reader, MAX_BATCH_CELLS,
+    RawBatch, ReadOptions, Reader, MAX_BATCH_CELLS, MAX_OUTPUT_GROUP_BYTES,
 };
 pub use writer::{BatchWriter, Replacement};

@@ -1,7 +1,7 @@
 //! Writing batches back out with some numeric columns replaced, the rest passed through.
 
 use crate::{AtomicFile, Batch, Error, Format, RawBatch, Result};
-use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+use arrow_array::{ArrayRef, Float32Array, Float64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::file::properties::WriterProperties;
 use std::path::Path;
@@ -143,8 +143,8 @@ impl BatchWriter {
                 Ok(())
             }
             (RawBatch::Arrow(record_batch), Format::Parquet | Format::ArrowIpc) => {
-                let replaced =
-                    replace_columns(record_batch, replacements).map_err(|e| self.error(e))?;
+                let replaced = replace_columns(record_batch, self.schema.as_deref(), replacements)
+                    .map_err(|e| self.error(e))?;
                 if matches!(self.sink, Sink::Pending) {
                     let file = self
                         .atomic
@@ -229,26 +229,63 @@ impl BatchWriter {
     }
 }
 
+/// `batch` with the replaced columns' values. A replaced column is `float32` if it was
+/// `float32` or `float16` (the input's precision is all there is), `float64` otherwise, and
+/// nullable; its field keeps its metadata except an extension type, which described the old
+/// values. The schema's metadata is the input's (`input_schema`): record batches from the
+/// Parquet reader come without it, and with it would go pandas' index and any user keys.
 fn replace_columns(
     batch: &RecordBatch,
+    input_schema: Option<&Schema>,
     replacements: &[Replacement],
 ) -> std::result::Result<RecordBatch, String> {
     let schema = batch.schema();
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
     let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
     for r in replacements {
-        let array: Float64Array = match &r.valid {
-            None => Float64Array::from(r.values.clone()),
-            Some(valid) => r
-                .values
-                .iter()
-                .zip(valid)
-                .map(|(&v, &ok)| ok.then_some(v))
-                .collect(),
+        let old = &fields[r.index];
+        let value_type = match old.data_type() {
+            DataType::Dictionary(_, value) => value.as_ref(),
+            other => other,
         };
-        columns[r.index] = Arc::new(array);
-        fields[r.index] = Field::new(fields[r.index].name(), DataType::Float64, true);
+        let single = matches!(value_type, DataType::Float32 | DataType::Float16);
+        let (array, data_type): (ArrayRef, DataType) = match (&r.valid, single) {
+            (None, false) => (
+                Arc::new(Float64Array::from(r.values.clone())),
+                DataType::Float64,
+            ),
+            (None, true) => (
+                Arc::new(Float32Array::from_iter_values(
+                    r.values.iter().map(|&v| v as f32),
+                )),
+                DataType::Float32,
+            ),
+            (Some(valid), false) => (
+                Arc::new(Float64Array::from_iter(
+                    r.values.iter().zip(valid).map(|(&v, &ok)| ok.then_some(v)),
+                )),
+                DataType::Float64,
+            ),
+            (Some(valid), true) => (
+                Arc::new(Float32Array::from_iter(
+                    r.values
+                        .iter()
+                        .zip(valid)
+                        .map(|(&v, &ok)| ok.then_some(v as f32)),
+                )),
+                DataType::Float32,
+            ),
+        };
+        columns[r.index] = array;
+        let mut metadata = old.metadata().clone();
+        metadata.retain(|key, _| !key.starts_with("ARROW:extension:"));
+        fields[r.index] = old
+            .clone()
+            .with_data_type(data_type)
+            .with_nullable(true)
+            .with_metadata(metadata);
     }
-    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let metadata = input_schema.map_or_else(|| schema.metadata().clone(), |s| s.metadata().clone());
+    let schema: SchemaRef = Arc::new(Schema::new_with_metadata(fields, metadata));
     RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())
 }

@@ -225,6 +225,104 @@ fn arrow_errors_name_the_record_batch() {
     assert!(!message.contains("row group"), "{message}");
 }
 
+/// Writes `input` to `output` as `normalize` does, with 48 subtracted from its first column
+/// (numeric).
+fn shift_first_column(input: &Path, output: &Path) {
+    let mut reader = open(input, &ReadOptions::default()).unwrap();
+    let mut writer = BatchWriter::like(output, &reader).unwrap();
+    for batch in reader.by_ref() {
+        let batch = batch.unwrap();
+        let ColumnChunk::Numeric { values, valid } = &batch.columns[0] else {
+            panic!("the first column is numeric")
+        };
+        let replacement = Replacement {
+            index: 0,
+            values: values.iter().map(|v| v - 48.0).collect(),
+            valid: valid.clone(),
+        };
+        writer.write(&batch, &[replacement]).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+/// The io review (fifth 2026-11-30 session): a Parquet output lost the schema's metadata
+/// (pandas' index, user keys) and replaced columns their field metadata; float32 columns
+/// came out float64; and the output's row groups were up to 1,048,576 rows whatever the
+/// input's, all buffered in memory.
+#[test]
+fn outputs_keep_metadata_float32_and_row_group_sizes() {
+    use std::collections::HashMap;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 5000;
+    let x: ArrayRef = Arc::new(arrow_array::Float32Array::from(
+        (0..n).map(|i| (i % 97) as f32).collect::<Vec<_>>(),
+    ));
+    let kept: ArrayRef = Arc::new(Int64Array::from((0..n).map(i64::from).collect::<Vec<_>>()));
+    let unit = HashMap::from([("unit".to_string(), "m".to_string())]);
+    let schema = Arc::new(arrow_schema::Schema::new_with_metadata(
+        vec![
+            arrow_schema::Field::new("x", arrow_schema::DataType::Float32, false)
+                .with_metadata(unit.clone()),
+            arrow_schema::Field::new("kept", arrow_schema::DataType::Int64, false),
+        ],
+        HashMap::from([("custom".to_string(), "keep".to_string())]),
+    ));
+    let batch = RecordBatch::try_new(schema, vec![x, kept]).unwrap();
+    let input = dir.path().join("in.parquet");
+    let groups = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    write_parquet(&input, &batch, Some(groups));
+    let output = dir.path().join("out.parquet");
+    shift_first_column(&input, &output);
+    let read = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&output).unwrap(),
+    )
+    .unwrap();
+    let sizes: Vec<i64> = read
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows())
+        .collect();
+    assert_eq!(sizes, [1000; 5]);
+    let schema = read.schema().clone();
+    assert_eq!(
+        schema.metadata().get("custom").map(String::as_str),
+        Some("keep")
+    );
+    assert_eq!(schema.field(0).metadata(), &unit);
+    assert_eq!(
+        schema.field(0).data_type(),
+        &arrow_schema::DataType::Float32
+    );
+    assert_eq!(schema.field(1).data_type(), &arrow_schema::DataType::Int64);
+    let first = read.build().unwrap().next().unwrap().unwrap();
+    let x = first
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow_array::Float32Array>();
+    assert_eq!(x.unwrap().value(50), 2.0);
+
+    // Arrow IPC: the same types and metadata.
+    let input = dir.path().join("in.arrow");
+    write_ipc(&input, std::slice::from_ref(&batch));
+    let output = dir.path().join("out.arrow");
+    shift_first_column(&input, &output);
+    let read = arrow_ipc::reader::FileReader::try_new(std::fs::File::open(&output).unwrap(), None)
+        .unwrap();
+    let schema = read.schema();
+    assert_eq!(
+        schema.metadata().get("custom").map(String::as_str),
+        Some("keep")
+    );
+    assert_eq!(schema.field(0).metadata(), &unit);
+    assert_eq!(
+        schema.field(0).data_type(),
+        &arrow_schema::DataType::Float32
+    );
+}
+
 /// `normalize` wrote every Parquet output uncompressed, whatever the input's codecs.
 #[test]
 fn a_parquet_output_keeps_each_columns_compression() {
@@ -243,21 +341,7 @@ fn a_parquet_output_keeps_each_columns_compression() {
     write_parquet(&input, &batch, Some(properties));
 
     let output = dir.path().join("out.parquet");
-    let mut reader = open(&input, &ReadOptions::default()).unwrap();
-    let mut writer = BatchWriter::like(&output, &reader).unwrap();
-    for batch in reader.by_ref() {
-        let batch = batch.unwrap();
-        let ColumnChunk::Numeric { values, valid } = &batch.columns[0] else {
-            panic!("x is numeric")
-        };
-        let replacement = Replacement {
-            index: 0,
-            values: values.iter().map(|v| v - 48.0).collect(),
-            valid: valid.clone(),
-        };
-        writer.write(&batch, &[replacement]).unwrap();
-    }
-    writer.finish().unwrap();
+    shift_first_column(&input, &output);
 
     let read = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
         std::fs::File::open(&output).unwrap(),
@@ -406,21 +490,7 @@ fn an_arrow_output_is_compressed_as_its_input() {
             )
             .unwrap();
             let output = dir.path().join("out.arrow");
-            let mut reader = open(&input, &ReadOptions::default()).unwrap();
-            let mut writer = BatchWriter::like(&output, &reader).unwrap();
-            for batch in reader.by_ref() {
-                let batch = batch.unwrap();
-                let ColumnChunk::Numeric { values, valid } = &batch.columns[0] else {
-                    panic!("x is numeric")
-                };
-                let replacement = Replacement {
-                    index: 0,
-                    values: values.iter().map(|v| v - 48.0).collect(),
-                    valid: valid.clone(),
-                };
-                writer.write(&batch, &[replacement]).unwrap();
-            }
-            writer.finish().unwrap();
+            shift_first_column(&input, &output);
 
             // The output's batches, written again with the input's codec, give its bytes.
             let written = std::fs::read(&output).unwrap();
