@@ -17,7 +17,7 @@ pub struct Cli {
     /// Print machine-readable JSON on stdout instead of the human view.
     #[arg(long, global = true)]
     pub json: bool,
-    /// No progress bar.
+    /// No progress bar and no notes on stderr (errors are still printed).
     #[arg(long, short, global = true)]
     pub quiet: bool,
     #[command(subcommand)]

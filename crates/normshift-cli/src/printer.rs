@@ -56,7 +56,7 @@ impl Printer {
         write_stdout(out.as_bytes())
     }
 
-    /// A line of progress on stderr, unless `--quiet`.
+    /// A note on stderr (progress, columns left out or passed through), unless `--quiet`.
     pub fn note(&self, line: &str) {
         if !self.quiet {
             write_stderr(line);

@@ -356,3 +356,91 @@ fn a_destination_that_is_a_directory_fails_before_reading() {
         ["dirlink", "good.csv", "late-error.csv", "p.json", "somedir"]
     );
 }
+
+/// The io review (fifth 2026-11-30 session) on `normalize`: a column all missing in the
+/// profile (typed numeric for want of values) refused text in the data; `--adapt` on data
+/// without a finite number blamed "the profile"; numeric columns the profile does not know
+/// passed through without a word; a `.tsv` output of a `.csv` input was comma-separated.
+#[test]
+fn normalize_passes_empty_columns_names_unknown_ones_and_writes_tsv_with_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let train = write(d, "tr.csv", "x,comment\n1,\n2,NA\n3,\n");
+    let profile = d.join("tr.json");
+    let o = normshift(&["fit", s(&train), "-o", s(&profile)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Text where the profile has nothing: passed through.
+    let deploy = write(
+        d,
+        "de.csv",
+        "x,comment,Price\n1.5,late delivery,3\n2.5,,4\n",
+    );
+    let out = d.join("out.csv");
+    let o = normshift(&[
+        "normalize",
+        s(&deploy),
+        "--profile",
+        s(&profile),
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains(",late delivery,3\n"), "{written}");
+    assert!(
+        stderr(&o).contains(&format!(
+            "note: {}: numeric column(s) not in the profile, passed through unchanged: Price",
+            s(&deploy)
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // --quiet drops the note.
+    let o = normshift(&[
+        "normalize",
+        s(&deploy),
+        "--profile",
+        s(&profile),
+        "-o",
+        s(&out),
+        "-q",
+    ]);
+    assert_eq!((o.status.code(), stderr(&o)), (Some(0), String::new()));
+
+    // --adapt without a finite number: the data is named, not a profile.
+    let empty = write(d, "empty.csv", "x,s\nNA,a\n,b\n");
+    let o = normshift(&["normalize", s(&empty), "--adapt", "-o", s(&d.join("e.csv"))]);
+    assert_eq!(o.status.code(), Some(2));
+    let message = stderr(&o);
+    assert!(
+        message.contains("empty.csv: no numeric column has a finite value")
+            && !message.contains("profile"),
+        "{message}"
+    );
+
+    // A .tsv output is tab-separated and reads back as two numeric columns; a .csv output of
+    // a .tsv input is comma-separated.
+    let numbers = write(d, "n.csv", "a,b\n1,2\n3,5\n");
+    let tsv = d.join("n.out.tsv");
+    let o = normshift(&["normalize", s(&numbers), "--adapt", "-o", s(&tsv)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&tsv).unwrap().starts_with("a\tb\n"));
+    let back = d.join("back.csv");
+    let o = normshift(&["normalize", s(&tsv), "--adapt", "-o", s(&back)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&back).unwrap().starts_with("a,b\n"));
+    let semi = write(d, "semi.csv", "a;b\n1;2\n3;5\n");
+    let kept = d.join("semi.out.csv");
+    let o = normshift(&[
+        "normalize",
+        s(&semi),
+        "--adapt",
+        "-o",
+        s(&kept),
+        "--delimiter",
+        ";",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&kept).unwrap().starts_with("a;b\n"));
+}

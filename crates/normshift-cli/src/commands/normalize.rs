@@ -61,10 +61,13 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     let mut reader = crate::input::open_data(&args.data, &options, printer)?;
     // A column the profile holds as numbers but this file reads as categories would pass
     // through unchanged: refuse it rather than report it normalized.
+    // A column with no value of any kind in the profile (all missing) was typed numeric for
+    // want of anything else: it says nothing against text here.
     for info in reader.columns() {
-        let numeric_in_profile = profile
-            .column(&info.name)
-            .is_some_and(|c| matches!(c.summary, normshift::profile::ColumnSummary::Numeric(_)));
+        let numeric_in_profile = profile.column(&info.name).is_some_and(|c| {
+            matches!(&c.summary, normshift::profile::ColumnSummary::Numeric(s)
+                if s.moments.count + s.non_finite.total() > 0)
+        });
         if numeric_in_profile && info.kind != normshift_io::ColumnKind::Numeric {
             anyhow::bail!(
                 "{}: column '{}' is numeric in the profile, but is read as categories here \
@@ -88,9 +91,14 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         })
         .map(|info| info.name.clone())
         .collect();
+    let statistics_source = match &args.profile {
+        Some(profile) if !args.adapt => profile,
+        _ => &args.data,
+    };
     for name in &without_values {
         printer.note(&format!(
-            "column '{name}' has no finite values in the {}: it is left as it is",
+            "note: {}: column '{name}' has no finite values in the {}: it is left as it is",
+            statistics_source.display(),
             if args.adapt { "data" } else { "profile" }
         ));
     }
@@ -110,22 +118,44 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     .map_err(|e| match e {
         // A column's statistics: name the file they came from.
         normshift::Error::NoStatistics { .. } | normshift::Error::UnusableStatistics { .. } => {
-            let source = match &args.profile {
-                Some(profile) if !args.adapt => profile,
-                _ => &args.data,
-            };
-            anyhow::anyhow!("{}: {e}", source.display())
+            anyhow::anyhow!("{}: {e}", statistics_source.display())
         }
         other => other.into(),
     })?;
     if standardizer.columns.is_empty() {
+        if args.adapt {
+            anyhow::bail!(
+                "{}: no numeric column has a finite value, so there are no statistics of its                  own to normalize with",
+                args.data.display()
+            );
+        }
         anyhow::bail!(
             "{}: none of its numeric columns is in the profile",
             args.data.display()
         );
     }
+    // Numeric columns the profile does not know pass through: say so, as a renamed column
+    // (`Price` for `price`) would otherwise go unnoticed.
+    let unknown: Vec<&str> = reader
+        .columns()
+        .iter()
+        .filter(|c| {
+            c.kind == normshift_io::ColumnKind::Numeric && profile.column(&c.name).is_none()
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        printer.note(&format!(
+            "note: {}: numeric column(s) not in the profile, passed through unchanged: {}",
+            args.data.display(),
+            unknown.join(", ")
+        ));
+    }
 
     let mut writer = BatchWriter::like(&args.output, &reader)?;
+    if let Some(style) = reader.csv_style() {
+        writer = writer.with_csv_style(output_csv_style(style, &args.output));
+    }
     let columns = reader.columns().to_vec();
     let bar = printer.progress("normalizing");
     let mut rows = 0u64;
@@ -182,6 +212,26 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
         standardizer,
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The input's CSV style, with the delimiter the output's name asks for: tabs in a `.tsv`,
+/// and commas in a `.csv` written from a tab-separated input (otherwise the input's, so a
+/// `;`-separated `.csv` stays one). normshift reads `.tsv` as tab-separated, and would
+/// misread its own output otherwise.
+fn output_csv_style(
+    input: normshift_io::CsvStyle,
+    output: &std::path::Path,
+) -> normshift_io::CsvStyle {
+    let extension = output
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let delimiter = match extension.as_deref() {
+        Some("tsv") => b'\t',
+        Some("csv") if input.delimiter == b'\t' => b',',
+        _ => input.delimiter,
+    };
+    normshift_io::CsvStyle { delimiter, ..input }
 }
 
 impl Report for NormalizeReport {
