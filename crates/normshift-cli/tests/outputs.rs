@@ -444,3 +444,42 @@ fn normalize_passes_empty_columns_names_unknown_ones_and_writes_tsv_with_tabs() 
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&kept).unwrap().starts_with("a;b\n"));
 }
+
+/// A hard link to an input was accepted as the output: the rename left the input intact
+/// but cut the link the user named (io review).
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_a_hard_link_to_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = numbers(d, "d.csv", 50, 0);
+    let profile = d.join("p.json");
+    assert_eq!(
+        normshift(&["fit", s(&data), "-o", s(&profile)])
+            .status
+            .code(),
+        Some(0)
+    );
+    let linked = d.join("linked.csv");
+    std::fs::hard_link(&data, &linked).unwrap();
+    let profile_link = d.join("linked.json");
+    std::fs::hard_link(&profile, &profile_link).unwrap();
+    for out in [&linked, &profile_link] {
+        let o = normshift(&[
+            "normalize",
+            s(&data),
+            "--profile",
+            s(&profile),
+            "-o",
+            s(out),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", s(out));
+        assert!(stderr(&o).contains("it is also an input"), "{}", stderr(&o));
+    }
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(&data).unwrap().nlink(), 2);
+    assert_eq!(
+        files_in(d),
+        ["d.csv", "linked.csv", "linked.json", "p.json"]
+    );
+}

@@ -15,13 +15,6 @@ fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn forget_pending(temp: &Path) {
-    let mut list = pending();
-    if let Some(i) = list.iter().position(|p| p == temp) {
-        list.swap_remove(i);
-    }
-}
-
 /// Removes the temporary file of every [`AtomicFile`] still open and keeps later commits from
 /// renaming anything: for an interrupt handler that exits the process right after. Returns
 /// how many files it removed.
@@ -56,10 +49,15 @@ pub struct AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if let Some(temp) = &self.temp {
-            forget_pending(temp.path());
+        if let Some(temp) = self.temp.take() {
+            // Deleted under the lock: an interrupt in between would otherwise find the file
+            // off the list and exit before it is gone.
+            let mut list = pending();
+            if let Some(i) = list.iter().position(|p| p == temp.path()) {
+                list.swap_remove(i);
+            }
+            drop(temp);
         }
-        // Dropping `temp` deletes the file.
     }
 }
 
@@ -113,6 +111,9 @@ impl AtomicFile {
                 .map_or(0o666, |m| m.permissions().mode() & 0o777);
             builder.permissions(std::fs::Permissions::from_mode(mode));
         }
+        // Created under the lock, so that an interrupt cannot come between the file's
+        // creation and its listing (and leave it behind).
+        let mut list = pending();
         let temp = builder
             .tempfile_in(dir)
             // tempfile's message names its own temporary path; the user named `path`.
@@ -124,7 +125,8 @@ impl AtomicFile {
                 };
                 Error::io(path, std::io::Error::new(e.kind(), reason))
             })?;
-        pending().push(temp.path().to_path_buf());
+        list.push(temp.path().to_path_buf());
+        drop(list);
         Ok(Self {
             temp: Some(temp),
             path: path.to_path_buf(),
@@ -179,6 +181,20 @@ impl AtomicFile {
         }
         drop(list);
         persisted.map_err(|e| Error::io(&path, e.error))?;
+        // The rename is in the directory: sync it too, or after a power loss the old file
+        // can come back. Best effort: some file systems cannot sync a directory, and the
+        // output is complete either way.
+        #[cfg(unix)]
+        if let Some(dir) = self.target.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+        }
         Ok(())
     }
 }
@@ -208,14 +224,23 @@ fn resolve_links(path: &Path) -> std::io::Result<PathBuf> {
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
-/// Refuses an output path that names one of the inputs (also through links or `./` forms).
+/// Refuses an output path that names one of the inputs (also through links, `./` forms and,
+/// on Unix, hard links: renaming over a hard link would leave the input intact but cut the
+/// link the user named).
 pub fn check_not_input(output: &Path, inputs: &[&Path]) -> Result<()> {
     let canonical_out = std::fs::canonicalize(output).ok();
+    #[cfg(unix)]
+    let file_id = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
+    };
     for input in inputs {
         let same = match (&canonical_out, std::fs::canonicalize(input)) {
             (Some(o), Ok(i)) => *o == i,
             _ => output == *input,
         };
+        #[cfg(unix)]
+        let same = same || file_id(output).is_some_and(|o| file_id(input) == Some(o));
         if same {
             return Err(Error::OutputIsInput {
                 path: output.to_path_buf(),
