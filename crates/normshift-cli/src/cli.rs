@@ -509,3 +509,39 @@ impl<T: TryFrom<u64> + Clone + Send + Sync + 'static> clap::builder::TypedValueP
         })
     }
 }
+
+/// The command line, with `-inf`, `-infinity` and `-nan` among `explain`'s values spelled so
+/// that clap reads them as values (`-1e999`, which parses to `-inf`, and `nan`): clap takes
+/// an argument with a leading `-` for an option unless the rest is a number by its own rule,
+/// which `inf` is not, and `explain 1 -inf` failed with "unexpected argument '-i'".
+pub fn args() -> Vec<std::ffi::OsString> {
+    spell_special_values(std::env::args_os())
+}
+
+fn spell_special_values(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    // The subcommand is the first argument after the program's name that is not a flag
+    // (the global options take no values).
+    let command = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|i| i + 1);
+    let Some(command) = command.filter(|&i| args[i] == "explain") else {
+        return args;
+    };
+    for arg in &mut args[command + 1..] {
+        if *arg == "--" {
+            break;
+        }
+        let spelled = match arg.to_str().map(str::to_ascii_lowercase).as_deref() {
+            Some("-inf" | "-infinity") => "-1e999",
+            Some("-nan") => "nan",
+            _ => continue,
+        };
+        *arg = spelled.into();
+    }
+    args
+}

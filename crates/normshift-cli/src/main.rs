@@ -24,7 +24,7 @@ const PANIC_TEST_VARIABLE: &str = "NORMSHIFT_TEST_INTERNAL_ERROR";
 fn main() -> ExitCode {
     install_interrupt_handler();
     install_panic_hook();
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(cli::args());
     let printer = printer::Printer::new(cli.json, cli.quiet);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         if std::env::var_os(PANIC_TEST_VARIABLE).is_some() {

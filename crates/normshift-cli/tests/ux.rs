@@ -350,3 +350,25 @@ fn fit_writes_counts_for_people() {
         stdout(&o)
     );
 }
+
+/// `explain 1 -inf 2` failed in clap with "unexpected argument '-i'" (it takes `-inf` for
+/// options); `-inf`, `-Infinity` and `-nan` now reach explain, which names the value.
+#[test]
+fn explain_reads_negative_infinity_and_nan_as_values() {
+    for (args, value) in [
+        (vec!["explain", "1", "-inf", "2"], "-inf"),
+        (vec!["explain", "--gamma", "2", "1", "-Infinity"], "-inf"),
+        (vec!["--json", "explain", "1", "-NaN"], "NaN"),
+        (vec!["explain", "--", "1", "-inf"], "-inf"),
+    ] {
+        let o = normshift(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains(&format!("the 2nd value is {value}: only finite numbers")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    let o = normshift(&["explain", "1", "-3", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
