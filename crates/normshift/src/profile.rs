@@ -198,6 +198,7 @@ pub enum ColumnSummary {
 
 /// The profile of one column.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ColumnFields")]
 pub struct ColumnProfile {
     /// Column name.
     pub name: String,
@@ -210,6 +211,82 @@ pub struct ColumnProfile {
     pub summary: ColumnSummary,
 }
 
+/// A column as read from JSON: the fields of either kind, each parsed straight from the text.
+/// (Deriving through `flatten` and the `kind` tag buffered the whole column first, so a bad
+/// value anywhere in it was reported at the column's closing brace instead of where it is.)
+#[derive(Deserialize)]
+struct ColumnFields {
+    name: String,
+    rows: u64,
+    missing: u64,
+    kind: Kind,
+    moments: Option<Moments>,
+    #[serde(default, deserialize_with = "present_nullable")]
+    variance: Option<f64>,
+    #[serde(default, deserialize_with = "present_nullable")]
+    sample_variance: Option<f64>,
+    non_finite: Option<NonFinite>,
+    #[serde(default, deserialize_with = "present_nullable")]
+    min: Option<f64>,
+    #[serde(default, deserialize_with = "present_nullable")]
+    max: Option<f64>,
+    sketch: Option<QuantileSketch>,
+    sketch_rank_error: Option<f64>,
+    deciles: Option<Vec<f64>>,
+    counts: Option<BTreeMap<String, u64>>,
+    other: Option<u64>,
+}
+
+/// The `kind` tag of a column.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Numeric,
+    Categorical,
+}
+
+/// A field that may be `null` (read as NaN, see [`nullable_f64`]), told apart from an absent one.
+fn present_nullable<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    nullable_f64::deserialize(d).map(Some)
+}
+
+impl TryFrom<ColumnFields> for ColumnProfile {
+    type Error = String;
+
+    fn try_from(f: ColumnFields) -> std::result::Result<Self, String> {
+        let missing = |field: &str| format!("missing field `{field}`");
+        let summary = match f.kind {
+            Kind::Numeric => ColumnSummary::Numeric(NumericSummary {
+                moments: f.moments.ok_or_else(|| missing("moments"))?,
+                variance: f.variance.ok_or_else(|| missing("variance"))?,
+                sample_variance: f
+                    .sample_variance
+                    .ok_or_else(|| missing("sample_variance"))?,
+                non_finite: f.non_finite.ok_or_else(|| missing("non_finite"))?,
+                min: f.min.ok_or_else(|| missing("min"))?,
+                max: f.max.ok_or_else(|| missing("max"))?,
+                sketch: f.sketch.ok_or_else(|| missing("sketch"))?,
+                sketch_rank_error: f
+                    .sketch_rank_error
+                    .ok_or_else(|| missing("sketch_rank_error"))?,
+                deciles: f.deciles.ok_or_else(|| missing("deciles"))?,
+            }),
+            Kind::Categorical => ColumnSummary::Categorical(CategoricalSummary {
+                counts: f.counts.ok_or_else(|| missing("counts"))?,
+                other: f.other.unwrap_or(0),
+            }),
+        };
+        Ok(ColumnProfile {
+            name: f.name,
+            rows: f.rows,
+            missing: f.missing,
+            summary,
+        })
+    }
+}
+
 /// The profile of a dataset: one [`ColumnProfile`] per column, in file order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
@@ -220,6 +297,7 @@ pub struct Profile {
     /// Rows summarized.
     pub rows: u64,
     /// The columns.
+    #[serde(deserialize_with = "columns_noting_failures")]
     pub columns: Vec<ColumnProfile>,
 }
 
@@ -432,17 +510,18 @@ impl Profile {
         self.columns.iter().find(|c| c.name == name)
     }
 
-    /// Parses a profile from JSON, refusing other versions.
+    /// Parses a profile from JSON, refusing other versions. A UTF-8 byte-order mark at the
+    /// start is skipped. Errors say where: serde's line and column, and the column's name
+    /// when the fault is inside one.
     pub fn from_json(text: &str) -> std::result::Result<Profile, String> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-        match value.get("normshift_profile").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(PROFILE_VERSION) => {}
-            Some(v) => return Err(format!("profile version {v} is not supported (this normshift reads version {PROFILE_VERSION})")),
-            None => return Err("not a normshift profile (no \"normshift_profile\" version field)".into()),
-        }
-        let profile: Profile =
-            serde_json::from_value(value).map_err(|e| format!("malformed profile: {e}"))?;
+        // Editors on Windows save UTF-8 with a byte-order mark; JSON readers may ignore it
+        // (RFC 8259 §8.1), and the data readers already do.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        check_version(text)?;
+        FAILED_COLUMN.with(|c| c.set(None));
+        // Straight from the text, not through a `serde_json::Value`, so errors keep their
+        // line and column (a 500-column profile needs them).
+        let profile: Profile = serde_json::from_str(text).map_err(|e| malformed(text, &e))?;
         // What serde cannot see: values no data could produce (a hand-edited profile).
         for column in &profile.columns {
             if let ColumnSummary::Numeric(s) = &column.summary {
@@ -533,6 +612,133 @@ impl Profile {
             self.rows.saturating_add(other.rows),
             columns,
         ))
+    }
+}
+
+/// Checks the version field before the profile is parsed, so a file of another version (or
+/// no profile at all) is named as such rather than by the first field it lacks.
+fn check_version(text: &str) -> std::result::Result<(), String> {
+    // The syntax first, whole: text that is not JSON is called that, wherever the fault is.
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let probe: VersionProbe = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not a normshift profile (a profile is a JSON object with a \"normshift_profile\" \
+             version field): {e}"
+        )
+    })?;
+    let wanted = u64::from(PROFILE_VERSION);
+    match probe.0 {
+        None => Err("not a normshift profile (no \"normshift_profile\" version field)".into()),
+        Some(v) if v.as_u64() == Some(wanted) => Ok(()),
+        Some(serde_json::Value::Number(n)) if n.as_u64().is_some() => Err(format!(
+            "profile version {n} is not supported (this normshift reads version {wanted})"
+        )),
+        Some(v) => {
+            let what = match &v {
+                serde_json::Value::Number(n) if n.is_f64() => " (a floating-point number)",
+                serde_json::Value::Number(_) => " (a negative number)",
+                serde_json::Value::String(_) => " (a string)",
+                serde_json::Value::Bool(_) => " (a boolean)",
+                serde_json::Value::Array(_) => " (an array)",
+                serde_json::Value::Object(_) => " (an object)",
+                serde_json::Value::Null => "",
+            };
+            Err(format!(
+                "the \"normshift_profile\" version field is {v}{what}, but must be the integer \
+                 {wanted}"
+            ))
+        }
+    }
+}
+
+/// The `normshift_profile` field of a JSON object, if it has one (`Some(Null)` for `null`):
+/// every other field is skipped unparsed.
+struct VersionProbe(Option<serde_json::Value>);
+
+impl<'de> Deserialize<'de> for VersionProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = VersionProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<VersionProbe, A::Error> {
+                let mut version = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "normshift_profile" {
+                        version = Some(map.next_value::<serde_json::Value>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(VersionProbe(version))
+            }
+        }
+        // A map only: a struct would also take a JSON array, by position.
+        d.deserialize_map(Visitor)
+    }
+}
+
+thread_local! {
+    /// The index of the column whose parsing failed, set by [`columns_noting_failures`]:
+    /// serde's error keeps its line and column untouched, and [`malformed`] adds the
+    /// column's name from this index.
+    static FAILED_COLUMN: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Deserializes `Profile::columns` as a plain `Vec`, noting in [`FAILED_COLUMN`] which
+/// element failed.
+fn columns_noting_failures<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<ColumnProfile>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<ColumnProfile>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of columns")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut columns = Vec::new();
+            loop {
+                match seq.next_element::<ColumnProfile>() {
+                    Ok(Some(c)) => columns.push(c),
+                    Ok(None) => return Ok(columns),
+                    Err(e) => {
+                        FAILED_COLUMN.with(|c| c.set(Some(columns.len())));
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+    d.deserialize_seq(Visitor)
+}
+
+/// The error for a profile that is JSON but not a valid profile: serde's message with its
+/// line and column, and the column it is in, when it is in one.
+fn malformed(text: &str, e: &serde_json::Error) -> String {
+    let Some(index) = FAILED_COLUMN.with(|c| c.take()) else {
+        return format!("malformed profile: {e}");
+    };
+    // Fails only for what a `Value` cannot hold either (a number beyond f64, such as 1e400):
+    // the column is then named by its place.
+    let name = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v["columns"][index]["name"].as_str().map(str::to_owned));
+    match name {
+        Some(name) => format!("malformed profile, column '{name}': {e}"),
+        None => format!(
+            "malformed profile, column {} of the \"columns\" list (counting from 1): {e}",
+            index + 1
+        ),
     }
 }
 

@@ -271,3 +271,75 @@ fn moments_keep_their_precision_under_a_huge_common_offset() {
     assert!(rel < 1e-10, "relative variance error {rel:e}");
     assert!((s.moments.mean - (1e12 + mean)).abs() <= 2.0 * f64::EPSILON * 1e12);
 }
+
+/// A small profile of a numeric column `x` and a categorical column `c`, as pretty JSON.
+fn two_column_json() -> String {
+    let mut x = ColumnBuilder::numeric("x", 200);
+    x.add_numeric(&[1.0, 2.0], None).unwrap();
+    let mut c = ColumnBuilder::categorical("c");
+    c.add_categorical(&[Some("a"), None]).unwrap();
+    Profile::new(vec!["t".into()], 2, vec![x.finish(), c.finish()]).to_json()
+}
+
+/// The 1-based line of `text` that contains `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    1 + text.lines().position(|l| l.contains(needle)).unwrap()
+}
+
+#[test]
+fn a_malformed_profile_error_names_the_column_and_the_line() {
+    let text = two_column_json();
+    for (from, to, column) in [
+        ("\"a\": 1", "\"a\": -1", "c"),
+        ("\"count\": 2", "\"count\": -2", "x"),
+        ("\"mean\": 1.5", "\"mean\": \"1.5\"", "x"),
+        ("\"kind\": \"categorical\"", "\"kind\": \"text\"", "c"),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let bad = text.replace(from, to);
+        let e = Profile::from_json(&bad).unwrap_err();
+        assert!(e.contains(&format!("column '{column}'")), "{to}: {e}");
+        // The line of the bad value itself, not of the column's closing brace.
+        let line = line_of(&bad, to);
+        assert!(e.contains(&format!("at line {line} column")), "{to}: {e}");
+    }
+    // A column without a usable name is named by its place.
+    let bad = text.replace("\"name\": \"c\"", "\"name\": 5");
+    let e = Profile::from_json(&bad).unwrap_err();
+    assert!(e.contains("column 2 of the \"columns\" list"), "{e}");
+    assert!(e.contains("expected a string at line"), "{e}");
+}
+
+#[test]
+fn a_version_field_of_the_wrong_type_is_named_as_such() {
+    let text = two_column_json();
+    for (version, said) in [
+        ("\"1\"", "is \"1\" (a string)"),
+        ("1.0", "is 1.0 (a floating-point number)"),
+        ("null", "is null"),
+    ] {
+        let bad = text.replace(
+            "\"normshift_profile\": 1,",
+            &format!("\"normshift_profile\": {version},"),
+        );
+        let e = Profile::from_json(&bad).unwrap_err();
+        assert!(
+            e.contains(&format!("\"normshift_profile\" version field {said}"))
+                && e.contains("must be the integer 1"),
+            "{version}: {e}"
+        );
+    }
+    assert!(Profile::from_json("[1, 2]")
+        .unwrap_err()
+        .contains("a profile is a JSON object"));
+}
+
+#[test]
+fn a_profile_with_a_byte_order_mark_reads() {
+    let text = two_column_json();
+    let with_bom = format!("\u{feff}{text}");
+    assert_eq!(
+        Profile::from_json(&with_bom).unwrap(),
+        Profile::from_json(&text).unwrap()
+    );
+}
