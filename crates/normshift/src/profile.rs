@@ -522,6 +522,7 @@ impl Profile {
         // Straight from the text, not through a `serde_json::Value`, so errors keep their
         // line and column (a 500-column profile needs them).
         let profile: Profile = serde_json::from_str(text).map_err(|e| malformed(text, &e))?;
+        profile.check()?;
         // What serde cannot see: values no data could produce (a hand-edited profile).
         for column in &profile.columns {
             if let ColumnSummary::Numeric(s) = &column.summary {
@@ -535,6 +536,24 @@ impl Profile {
             }
         }
         Ok(profile)
+    }
+
+    /// Refuses what no data could give across columns: a column name twice (readers look
+    /// columns up by name and would silently take the first).
+    fn check(&self) -> std::result::Result<(), String> {
+        let mut seen = std::collections::HashMap::with_capacity(self.columns.len());
+        for (i, column) in self.columns.iter().enumerate() {
+            if let Some(first) = seen.insert(column.name.as_str(), i) {
+                return Err(format!(
+                    "column '{}' appears twice (columns {} and {} of the \"columns\" list, \
+                     counting from 1); column names in a profile are unique",
+                    column.name,
+                    first + 1,
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The profile as pretty JSON.

@@ -343,3 +343,18 @@ fn a_profile_with_a_byte_order_mark_reads() {
         Profile::from_json(&text).unwrap()
     );
 }
+
+#[test]
+fn a_profile_with_a_column_twice_is_refused_with_its_name() {
+    let mut x = ColumnBuilder::numeric("id", 200);
+    x.add_numeric(&[1.0, 2.0], None).unwrap();
+    let mut c = ColumnBuilder::categorical("c");
+    c.add_categorical(&[Some("a"), None]).unwrap();
+    let id = x.finish();
+    let p = Profile::new(vec!["t".into()], 2, vec![id.clone(), c.finish(), id]);
+    let e = Profile::from_json(&p.to_json()).unwrap_err();
+    assert!(
+        e.contains("column 'id' appears twice (columns 1 and 3"),
+        "{e}"
+    );
+}

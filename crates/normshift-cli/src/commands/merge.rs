@@ -60,7 +60,7 @@ fn column_difference(a_path: &Path, a: &Profile, b_path: &Path, b: &Profile) -> 
         }
     }
     if parts.is_empty() {
-        // Same names, another order (or a name twice in one of them).
+        // Same names, another order (a name twice is refused when a profile is read).
         return Some(format!(
             "it has the columns of {} in another order ({} against {}); profiles merge only \
              with their columns in the same order",
