@@ -136,7 +136,10 @@ impl NonFinite {
 pub struct NumericSummary {
     /// Exact moments of the finite values.
     pub moments: Moments,
-    /// Population variance of the finite values (`m2 / n`), for readers of the JSON.
+    /// Population variance of the finite values (`m2 / n`), for readers of the JSON. This
+    /// and the other derived fields (`sample_variance`, `sketch_rank_error`, `deciles`) may
+    /// be left out of a profile that is read: they are computed from the moments and the
+    /// sketch, and a given value must agree with them.
     #[serde(with = "nullable_f64")]
     pub variance: f64,
     /// Sample variance (`m2 / (n − 1)`).
@@ -255,35 +258,233 @@ fn present_nullable<'de, D: serde::Deserializer<'de>>(
 impl TryFrom<ColumnFields> for ColumnProfile {
     type Error = String;
 
+    /// The column, its derived fields recomputed. Given derived fields must agree with the
+    /// recomputation: a hand-edited `variance` would otherwise be silently ignored (readers
+    /// use the moments), so it is refused and the way to change it named.
     fn try_from(f: ColumnFields) -> std::result::Result<Self, String> {
         let missing = |field: &str| format!("missing field `{field}`");
         let summary = match f.kind {
-            Kind::Numeric => ColumnSummary::Numeric(NumericSummary {
-                moments: f.moments.ok_or_else(|| missing("moments"))?,
-                variance: f.variance.ok_or_else(|| missing("variance"))?,
-                sample_variance: f
-                    .sample_variance
-                    .ok_or_else(|| missing("sample_variance"))?,
-                non_finite: f.non_finite.ok_or_else(|| missing("non_finite"))?,
-                min: f.min.ok_or_else(|| missing("min"))?,
-                max: f.max.ok_or_else(|| missing("max"))?,
-                sketch: f.sketch.ok_or_else(|| missing("sketch"))?,
-                sketch_rank_error: f
-                    .sketch_rank_error
-                    .ok_or_else(|| missing("sketch_rank_error"))?,
-                deciles: f.deciles.ok_or_else(|| missing("deciles"))?,
-            }),
+            Kind::Numeric => {
+                let mut s = NumericSummary {
+                    moments: f.moments.ok_or_else(|| missing("moments"))?,
+                    variance: f64::NAN,
+                    sample_variance: f64::NAN,
+                    non_finite: f.non_finite.ok_or_else(|| missing("non_finite"))?,
+                    min: f.min.ok_or_else(|| missing("min"))?,
+                    max: f.max.ok_or_else(|| missing("max"))?,
+                    sketch: f.sketch.ok_or_else(|| missing("sketch"))?,
+                    sketch_rank_error: 0.0,
+                    deciles: Vec::new(),
+                };
+                s.refresh();
+                ColumnSummary::Numeric(s)
+            }
             Kind::Categorical => ColumnSummary::Categorical(CategoricalSummary {
                 counts: f.counts.ok_or_else(|| missing("counts"))?,
                 other: f.other.unwrap_or(0),
             }),
         };
-        Ok(ColumnProfile {
+        let column = ColumnProfile {
             name: f.name,
             rows: f.rows,
             missing: f.missing,
             summary,
-        })
+        };
+        // The core fields first: derived values of impossible moments say little.
+        column.check()?;
+        if let ColumnSummary::Numeric(s) = &column.summary {
+            let from_moments = "from the moments";
+            derived_agrees(
+                "variance",
+                f.variance,
+                s.variance,
+                "m2 / count",
+                from_moments,
+            )?;
+            derived_agrees(
+                "sample_variance",
+                f.sample_variance,
+                s.sample_variance,
+                "m2 / (count - 1)",
+                from_moments,
+            )?;
+            derived_agrees(
+                "sketch_rank_error",
+                f.sketch_rank_error,
+                s.sketch_rank_error,
+                "the bound",
+                "of the sketch",
+            )?;
+            if let Some(given) = f.deciles {
+                let same = given.len() == s.deciles.len()
+                    && given.iter().zip(&s.deciles).all(|(&g, &d)| agrees(g, d));
+                if !same {
+                    return Err(format!(
+                        "deciles are {given:?}, but the sketch gives {:?}; they are derived \
+                         from the sketch (change the sketch, or leave deciles out to have them \
+                         computed)",
+                        s.deciles
+                    ));
+                }
+            }
+        }
+        Ok(column)
+    }
+}
+
+/// Whether a derived value read from a profile is the one recomputed from its core fields:
+/// equal up to a relative 1e-9, so another platform's last-bit rounding (of `powf` in the
+/// sketch's bound, say) is not called an edit. `null` (NaN) agrees with NaN.
+fn agrees(given: f64, derived: f64) -> bool {
+    (given.is_nan() && derived.is_nan())
+        || given == derived
+        || (given - derived).abs() <= 1e-9 * derived.abs()
+}
+
+/// Refuses a derived field given with a value other than the recomputed one, naming both.
+fn derived_agrees(
+    field: &str,
+    given: Option<f64>,
+    derived: f64,
+    formula: &str,
+    source: &str,
+) -> std::result::Result<(), String> {
+    match given {
+        Some(g) if !agrees(g, derived) => {
+            let shown = |v: f64| {
+                if v.is_nan() {
+                    "null".to_string()
+                } else {
+                    format!("{v:?}")
+                }
+            };
+            Err(format!(
+                "{field} is {}, but {formula} {source} is {}; {field} is derived (change the \
+                 fields it comes from, or leave it out to have it computed)",
+                shown(g),
+                shown(derived)
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl ColumnProfile {
+    /// Refuses core fields that no data could give: counts that do not add up to the rows,
+    /// moments of nothing that are not zero, a negative `m2`, a `null` mean or bounds beside
+    /// finite values, a minimum above the maximum, a sketch of another count. (The message
+    /// does not name the column: callers add it.)
+    fn check(&self) -> std::result::Result<(), String> {
+        let add = |parts: &[u64]| {
+            parts
+                .iter()
+                .try_fold(0u64, |total, &p| total.checked_add(p))
+        };
+        let shown = |sum: Option<u64>| sum.map_or("more than 2^64".to_string(), |s| s.to_string());
+        match &self.summary {
+            ColumnSummary::Numeric(s) => {
+                let m = &s.moments;
+                let nf = &s.non_finite;
+                let sum = add(&[m.count, self.missing, nf.nan, nf.pos_inf, nf.neg_inf]);
+                if sum != Some(self.rows) {
+                    return Err(format!(
+                        "rows is {}, but its finite values (moments.count {}), missing values \
+                         ({}) and non-finite values ({} NaN, {} +inf, {} -inf) add up to {}",
+                        self.rows,
+                        m.count,
+                        self.missing,
+                        nf.nan,
+                        nf.pos_inf,
+                        nf.neg_inf,
+                        shown(sum)
+                    ));
+                }
+                if m.m2 < 0.0 {
+                    return Err(format!(
+                        "m2 (the sum of squared deviations) is {:?}, but it cannot be negative",
+                        m.m2
+                    ));
+                }
+                if m.count == 0 {
+                    if m.m2 != 0.0 {
+                        return Err(format!(
+                            "m2 is {}, but there are no finite values (moments.count 0), so it \
+                             must be 0",
+                            if m.m2.is_nan() {
+                                "null".to_string()
+                            } else {
+                                format!("{:?}", m.m2)
+                            }
+                        ));
+                    }
+                } else {
+                    // Only values whose spread overflows f64 make a null (non-finite) mean,
+                    // and they overflow m2 too (both are then written as null).
+                    if !m.mean.is_finite() && m.m2.is_finite() {
+                        return Err(format!(
+                            "mean is null with {} finite values (a null mean comes only with a \
+                             null m2, when the values overflow both)",
+                            m.count
+                        ));
+                    }
+                    if !s.min.is_finite() || !s.max.is_finite() {
+                        return Err(format!(
+                            "min and max must be numbers with {} finite values, but {} null",
+                            m.count,
+                            if !s.min.is_finite() && !s.max.is_finite() {
+                                "both are"
+                            } else if !s.min.is_finite() {
+                                "min is"
+                            } else {
+                                "max is"
+                            }
+                        ));
+                    }
+                    if s.min > s.max {
+                        return Err(format!(
+                            "min ({:?}) is larger than max ({:?})",
+                            s.min, s.max
+                        ));
+                    }
+                    // The mean of values lies between their bounds, up to its rounding (a
+                    // relative 1e-12 of the bounds' size is thousands of roundings).
+                    let slack = 1e-12 * s.min.abs().max(s.max.abs());
+                    if m.mean.is_finite() && (m.mean < s.min - slack || m.mean > s.max + slack) {
+                        return Err(format!(
+                            "mean ({:?}) lies outside min ({:?}) and max ({:?})",
+                            m.mean, s.min, s.max
+                        ));
+                    }
+                }
+                if s.sketch.count() != m.count {
+                    return Err(format!(
+                        "the sketch holds {} values, but moments.count is {}; both count the \
+                         finite values",
+                        s.sketch.count(),
+                        m.count
+                    ));
+                }
+            }
+            ColumnSummary::Categorical(c) => {
+                let labelled = c
+                    .counts
+                    .values()
+                    .try_fold(0u64, |total, &n| total.checked_add(n));
+                let sum = labelled.and_then(|l| add(&[l, c.other, self.missing]));
+                if sum != Some(self.rows) {
+                    return Err(format!(
+                        "rows is {}, but its category counts ({}), pooled values (other {}) \
+                         and missing values ({}) add up to {}",
+                        self.rows,
+                        shown(labelled),
+                        c.other,
+                        self.missing,
+                        shown(sum)
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -481,14 +682,21 @@ impl ColumnBuilder {
 /// Recomputes the derived fields (variances, deciles, error bound) after building or merging.
 fn refresh(column: &mut ColumnProfile) {
     if let ColumnSummary::Numeric(s) = &mut column.summary {
-        s.variance = s.moments.variance();
-        s.sample_variance = s.moments.sample_variance();
-        s.sketch_rank_error = s.sketch.rank_error();
-        s.deciles = if s.moments.count == 0 {
+        s.refresh();
+    }
+}
+
+impl NumericSummary {
+    /// Recomputes the derived fields from the moments and the sketch.
+    fn refresh(&mut self) {
+        self.variance = self.moments.variance();
+        self.sample_variance = self.moments.sample_variance();
+        self.sketch_rank_error = self.sketch.rank_error();
+        self.deciles = if self.moments.count == 0 {
             Vec::new()
         } else {
             (1..10)
-                .map(|i| s.sketch.quantile(i as f64 / 10.0))
+                .map(|i| self.sketch.quantile(i as f64 / 10.0))
                 .collect()
         };
     }
@@ -523,26 +731,25 @@ impl Profile {
         // line and column (a 500-column profile needs them).
         let profile: Profile = serde_json::from_str(text).map_err(|e| malformed(text, &e))?;
         profile.check()?;
-        // What serde cannot see: values no data could produce (a hand-edited profile).
-        for column in &profile.columns {
-            if let ColumnSummary::Numeric(s) = &column.summary {
-                if s.moments.m2 < 0.0 {
-                    return Err(format!(
-                        "column '{}': m2 (the sum of squared deviations) is {}, but it cannot \
-                         be negative",
-                        column.name, s.moments.m2
-                    ));
-                }
-            }
-        }
         Ok(profile)
     }
 
-    /// Refuses what no data could give across columns: a column name twice (readers look
-    /// columns up by name and would silently take the first).
+    /// Refuses what no data could give: a column name twice (readers look columns up by
+    /// name and would silently take the first), a column of another row count than the
+    /// profile's, and a column's own inconsistencies ([`ColumnProfile::check`]).
     fn check(&self) -> std::result::Result<(), String> {
         let mut seen = std::collections::HashMap::with_capacity(self.columns.len());
         for (i, column) in self.columns.iter().enumerate() {
+            if column.rows != self.rows {
+                return Err(format!(
+                    "column '{}' has {} rows, but the profile has {}; every column of a table \
+                     has its rows",
+                    column.name, column.rows, self.rows
+                ));
+            }
+            column
+                .check()
+                .map_err(|e| format!("column '{}': {e}", column.name))?;
             if let Some(first) = seen.insert(column.name.as_str(), i) {
                 return Err(format!(
                     "column '{}' appears twice (columns {} and {} of the \"columns\" list, \

@@ -181,9 +181,7 @@ fn sketch_cdf_error_stays_within_its_reported_bound() {
 #[test]
 fn json_round_trip_is_exact_including_empty_columns() {
     let mut empty = ColumnBuilder::numeric("empty", 200);
-    empty
-        .add_numeric(&[0.0, 0.0], Some(&[false, false]))
-        .unwrap();
+    empty.add_numeric(&[0.0; 3], Some(&[false; 3])).unwrap();
     let mut p = profile_of(
         &[0.1, 0.2, 0.30000000000000004],
         &[Some("é"), None, Some("a,b")],
@@ -357,4 +355,135 @@ fn a_profile_with_a_column_twice_is_refused_with_its_name() {
         e.contains("column 'id' appears twice (columns 1 and 3"),
         "{e}"
     );
+}
+
+/// `two_column_json` with `edit` applied to its parsed JSON.
+fn edited(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&two_column_json()).unwrap();
+    edit(&mut v);
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+#[test]
+fn derived_fields_are_computed_when_left_out_and_refused_when_they_disagree() {
+    let original = Profile::from_json(&two_column_json()).unwrap();
+    let without = edited(|v| {
+        let x = v["columns"][0].as_object_mut().unwrap();
+        for field in [
+            "variance",
+            "sample_variance",
+            "sketch_rank_error",
+            "deciles",
+        ] {
+            x.remove(field).unwrap();
+        }
+    });
+    assert_eq!(Profile::from_json(&without).unwrap(), original);
+    for (field, value, said) in [
+        (
+            "variance",
+            serde_json::json!(100.0),
+            "variance is 100.0, but m2 / count",
+        ),
+        (
+            "sample_variance",
+            serde_json::json!(null),
+            "sample_variance is null, but",
+        ),
+        (
+            "sketch_rank_error",
+            serde_json::json!(0.5),
+            "sketch_rank_error is 0.5",
+        ),
+        (
+            "deciles",
+            serde_json::json!([1.0]),
+            "deciles are [1.0], but the sketch",
+        ),
+    ] {
+        let text = edited(|v| v["columns"][0][field] = value);
+        let e = Profile::from_json(&text).unwrap_err();
+        assert!(e.contains("column 'x'") && e.contains(said), "{field}: {e}");
+    }
+}
+
+#[test]
+fn inconsistent_core_fields_are_refused_naming_the_column() {
+    use serde_json::json;
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(Edit, &str, &str); 10] = [
+        (
+            |v| v["columns"][0]["missing"] = json!(5),
+            "x",
+            "rows is 2, but its finite values (moments.count 2), missing values (5)",
+        ),
+        (
+            |v| v["columns"][1]["counts"]["a"] = json!(7),
+            "c",
+            "rows is 2, but its category counts (7)",
+        ),
+        (
+            |v| v["columns"][0]["min"] = json!(3.0),
+            "x",
+            "min (3.0) is larger than max (2.0)",
+        ),
+        (|v| v["columns"][0]["max"] = json!(null), "x", "max is null"),
+        (
+            |v| v["columns"][0]["moments"]["mean"] = json!(null),
+            "x",
+            "mean is null with 2 finite values",
+        ),
+        (
+            |v| v["columns"][0]["moments"]["mean"] = json!(1e308),
+            "x",
+            "mean (1e308) lies outside min (1.0) and max (2.0)",
+        ),
+        (
+            |v| v["columns"][0]["moments"]["m2"] = json!(-3.0),
+            "x",
+            "cannot be negative",
+        ),
+        (
+            // An all-missing column with a spread.
+            |v| {
+                let x = &mut v["columns"][0];
+                x["missing"] = json!(2);
+                x["moments"] = json!({"count": 0, "mean": 0.0, "m2": 1.0});
+                x["sketch"] = json!({"k": 200, "n": 0, "levels": [[]], "coin": 1});
+                for f in ["min", "max", "variance", "sample_variance"] {
+                    x[f] = json!(null);
+                }
+                x["deciles"] = json!([]);
+            },
+            "x",
+            "m2 is 1.0, but there are no finite values (moments.count 0)",
+        ),
+        (
+            // Three finite values counted, two in the sketch.
+            |v| {
+                v["rows"] = json!(3);
+                v["columns"][0]["rows"] = json!(3);
+                v["columns"][0]["moments"]["count"] = json!(3);
+                v["columns"][1]["rows"] = json!(3);
+                v["columns"][1]["missing"] = json!(2);
+            },
+            "x",
+            "the sketch holds 2 values, but moments.count is 3",
+        ),
+        (
+            |v| {
+                v["columns"][1]["rows"] = json!(3);
+                v["columns"][1]["missing"] = json!(2);
+            },
+            "c",
+            "column 'c' has 3 rows, but the profile has 2",
+        ),
+    ];
+    for (edit, column, said) in cases {
+        let e = Profile::from_json(&edited(edit)).unwrap_err();
+        assert!(
+            e.contains(&format!("column '{column}'")) && e.contains(said),
+            "{said}: {e}"
+        );
+    }
 }

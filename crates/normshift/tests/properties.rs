@@ -231,7 +231,9 @@ fn merging_hand_made_profiles_with_huge_counts_saturates_instead_of_overflowing(
 fn impossible_sketches_are_refused_when_read() {
     let with_sketch = |sketch: &str| {
         format!(
-            r#"{{"normshift_profile":1,"sources":["b.csv"],"rows":20,"columns":[{{"name":"x","rows":89,"missing":0,"kind":"numeric","moments":{{"count":20,"mean":9.5,"m2":665.0}},"variance":33.25,"sample_variance":35.0,"non_finite":{{"nan":1,"pos_inf":0,"neg_inf":2}},"min":0.0,"max":19.0,"sketch":{sketch},"sketch_rank_error":0.3,"deciles":[1.0,3.0,5.0,8.0,9.0,9.0,13.0,13.0,18.0]}}]}}"#
+            // The derived fields (variances, deciles, error bound) are left out: they are
+            // computed when read.
+            r#"{{"normshift_profile":1,"sources":["b.csv"],"rows":21,"columns":[{{"name":"x","rows":21,"missing":0,"kind":"numeric","moments":{{"count":18,"mean":9.5,"m2":665.0}},"non_finite":{{"nan":1,"pos_inf":0,"neg_inf":2}},"min":0.0,"max":19.0,"sketch":{sketch}}}]}}"#
         )
     };
     // Found by fuzzing: k = 0 gave an infinite error bound, written as null, unreadable.
