@@ -68,6 +68,11 @@ fn install_interrupt_handler() {
 /// and backtrace.
 fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
+        // arrow-ipc or parquet failing on a damaged file: normshift-io catches it and reports
+        // the file; it is not a bug of ours.
+        if normshift_io::decoding_foreign_data() {
+            return;
+        }
         let message = info
             .payload()
             .downcast_ref::<&str>()

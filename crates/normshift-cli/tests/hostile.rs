@@ -401,3 +401,24 @@ fn normalize_refuses_what_it_cannot_normalize() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
+
+/// A panic of arrow-ipc on a damaged file was reported as "internal error in normshift ...
+/// this is a bug, not a problem with your data": it is the data's problem, and says so.
+#[test]
+fn a_file_that_panics_the_arrow_decoder_is_reported_as_damaged() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../normshift-io/tests/data/damaged-buffer-offset.arrow"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.json");
+    let o = normshift(&["fit", path, "-o", s(&out)]);
+    assert_eq!(o.status.code(), Some(2));
+    let message = stderr(&o);
+    assert!(
+        message.contains("damaged file: the Arrow IPC decoder failed on it")
+            && !message.contains("internal error"),
+        "{message}"
+    );
+    assert!(files_in(dir.path()).is_empty());
+}

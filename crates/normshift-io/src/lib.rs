@@ -32,7 +32,7 @@ pub use error::{Error, Part, Result};
 pub use fit::{fit_profile, read_side, read_side_unless, side_from_profile};
 pub use output::{check_not_input, remove_partial_outputs, AtomicFile};
 pub use reader::{
-    capped_batch_rows, open, Batch, ColumnChunk, ColumnInfo, ColumnKind, CsvStyle, Format,
-    RawBatch, ReadOptions, Reader, MAX_BATCH_CELLS, MAX_OUTPUT_GROUP_BYTES,
+    capped_batch_rows, decoding_foreign_data, open, Batch, ColumnChunk, ColumnInfo, ColumnKind,
+    CsvStyle, Format, RawBatch, ReadOptions, Reader, MAX_BATCH_CELLS, MAX_OUTPUT_GROUP_BYTES,
 };
 pub use writer::{BatchWriter, Replacement};

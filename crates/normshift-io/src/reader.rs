@@ -272,6 +272,42 @@ fn ipc_message_header(file: &mut File) -> Option<Vec<u8>> {
     Some(header)
 }
 
+thread_local! {
+    /// Set while this thread runs a decoder of another crate on the user's bytes.
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is running arrow-ipc's or parquet's decoder on a file's bytes, where a
+/// panic means a damaged file and becomes an error naming it: a panic hook can stay quiet
+/// then instead of reporting a bug in normshift.
+pub fn decoding_foreign_data() -> bool {
+    DECODING.with(std::cell::Cell::get)
+}
+
+/// Runs `f` (which decodes file bytes with arrow-ipc or parquet) with panics caught, as their
+/// message.
+fn decoding<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let was = DECODING.with(|d| d.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    DECODING.with(|d| d.set(was));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_string())
+    })
+}
+
+/// The error text for a decoder that panicked on a file of `format`.
+fn damaged(format: Format, panic: &str) -> String {
+    let decoder = match format {
+        Format::Parquet => "Parquet",
+        _ => "Arrow IPC",
+    };
+    format!("damaged file: the {decoder} decoder failed on it ({panic})")
+}
+
 /// Opens `path` and decides which columns to read. Reads only what it needs to decide
 /// (a Parquet footer, an IPC schema, the first `infer_rows` CSV rows).
 pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
@@ -297,114 +333,120 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
     let mut ipc_stream = false;
     let mut parquet_properties = None;
     let mut ipc_compression = None;
-    let (header, kinds, inner) = match format {
-        Format::Csv => {
-            let delimiter = options.delimiter.unwrap_or(
-                if path
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-                {
-                    b'\t'
-                } else {
-                    b','
-                },
-            );
-            let csv = CsvBatches::open(path, file, delimiter, options)?;
-            output_header = Some(csv.raw_header().to_vec());
-            (
-                csv.header().to_vec(),
-                csv.kinds().to_vec(),
-                Inner::Csv(Box::new(csv)),
-            )
-        }
-        // Parquet's index is at the end of the file, so a pipe cannot be read as Parquet
-        // (its own message, "file size of 0 is less than footer", would not say why).
-        Format::Parquet if !metadata.is_file() => {
-            return Err(Error::schema(
-                path,
-                "is a pipe or device, and Parquet can only be read from a file (its index is \
+    // arrow-ipc and parquet panic on some damaged files (a buffer offset past the data, found
+    // by fuzzing): what they decode is opened and read under `decoding`.
+    let opened = decoding(|| -> Result<_> {
+        Ok(match format {
+            Format::Csv => {
+                let delimiter = options.delimiter.unwrap_or(
+                    if path
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+                    {
+                        b'\t'
+                    } else {
+                        b','
+                    },
+                );
+                let csv = CsvBatches::open(path, file, delimiter, options)?;
+                output_header = Some(csv.raw_header().to_vec());
+                (
+                    csv.header().to_vec(),
+                    csv.kinds().to_vec(),
+                    Inner::Csv(Box::new(csv)),
+                )
+            }
+            // Parquet's index is at the end of the file, so a pipe cannot be read as Parquet
+            // (its own message, "file size of 0 is less than footer", would not say why).
+            Format::Parquet if !metadata.is_file() => {
+                return Err(Error::schema(
+                    path,
+                    "is a pipe or device, and Parquet can only be read from a file (its index is \
                  at the end): save the data to a file first, or send CSV or an Arrow IPC stream",
-            ));
-        }
-        // A pipe can hold an IPC stream (batches one after another), not an IPC file (whose
-        // footer is at the end), and it cannot be rewound after trying the file format.
-        Format::ArrowIpc if !metadata.is_file() => {
-            let stream =
-                arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)
-                    .map_err(|e| {
+                ));
+            }
+            // A pipe can hold an IPC stream (batches one after another), not an IPC file (whose
+            // footer is at the end), and it cannot be rewound after trying the file format.
+            Format::ArrowIpc if !metadata.is_file() => {
+                let stream =
+                    arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)
+                        .map_err(|e| {
                         columnar(format!(
                     "not a readable Arrow IPC stream (from a pipe or device only the stream \
                      format can be read, not the IPC file format): {e}"
                 ))
                     })?;
-            ipc_stream = true;
-            arrow_schema = Some(stream.schema());
-            let (header, kinds) = schema_columns(&stream.schema());
-            (
-                header,
-                kinds,
-                Inner::Ipc {
-                    reader: Box::new(stream),
-                    index: 0,
-                },
-            )
-        }
-        Format::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(
-                file.try_clone().map_err(|e| Error::io(path, e))?,
-            )
-            .map_err(|e| {
-                columnar(format!(
+                ipc_stream = true;
+                arrow_schema = Some(stream.schema());
+                let (header, kinds) = schema_columns(&stream.schema());
+                (
+                    header,
+                    kinds,
+                    Inner::Ipc {
+                        reader: Box::new(stream),
+                        index: 0,
+                    },
+                )
+            }
+            Format::Parquet => {
+                let builder = ParquetRecordBatchReaderBuilder::try_new(
+                    file.try_clone().map_err(|e| Error::io(path, e))?,
+                )
+                .map_err(|e| {
+                    columnar(format!(
                     "not a readable Parquet file (truncated or damaged footer, or not Parquet): {e}"
                 ))
-            })?;
-            let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
-            parquet_properties = Some(writer_properties_like(builder.metadata()));
-            arrow_schema = Some(builder.schema().clone());
-            let (header, kinds) = schema_columns(builder.schema());
-            let inner = Inner::Parquet {
-                groups: groups.into_iter(),
-                file,
-                batch_rows: capped_batch_rows(options.batch_rows, header.len()),
-                current: None,
-            };
-            (header, kinds, inner)
-        }
-        Format::ArrowIpc => {
-            let mut file = file;
-            ipc_compression = ipc_batch_compression(&mut file);
-            std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
-            // The IPC file format (a footer indexes the batches) or, failing that, the
-            // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).
-            let (schema, reader): (SchemaRef, Box<dyn Iterator<Item = _> + Send>) =
-                match arrow_ipc::reader::FileReader::try_new(
-                    file.try_clone().map_err(|e| Error::io(path, e))?,
-                    None,
-                ) {
-                    Ok(reader) => (reader.schema(), Box::new(reader)),
-                    Err(file_error) => {
-                        let stream = std::io::Seek::rewind(&mut file)
-                            .map_err(|e| Error::io(path, e))
-                            .and_then(|()| {
-                                arrow_ipc::reader::StreamReader::try_new(
-                                    std::io::BufReader::new(file),
-                                    None,
-                                )
-                                .map_err(|_| {
-                                    columnar(format!(
-                                        "not a readable Arrow IPC file or stream: {file_error}"
-                                    ))
-                                })
-                            })?;
-                        ipc_stream = true;
-                        (stream.schema(), Box::new(stream))
-                    }
+                })?;
+                let groups: Vec<usize> = (0..builder.metadata().num_row_groups()).collect();
+                parquet_properties = Some(writer_properties_like(builder.metadata()));
+                arrow_schema = Some(builder.schema().clone());
+                let (header, kinds) = schema_columns(builder.schema());
+                let inner = Inner::Parquet {
+                    groups: groups.into_iter(),
+                    file,
+                    batch_rows: capped_batch_rows(options.batch_rows, header.len()),
+                    current: None,
                 };
-            arrow_schema = Some(schema.clone());
-            let (header, kinds) = schema_columns(&schema);
-            (header, kinds, Inner::Ipc { reader, index: 0 })
-        }
-    };
+                (header, kinds, inner)
+            }
+            Format::ArrowIpc => {
+                let mut file = file;
+                ipc_compression = ipc_batch_compression(&mut file);
+                std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
+                // The IPC file format (a footer indexes the batches) or, failing that, the
+                // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).
+                let (schema, reader): (SchemaRef, Box<dyn Iterator<Item = _> + Send>) =
+                    match arrow_ipc::reader::FileReader::try_new(
+                        file.try_clone().map_err(|e| Error::io(path, e))?,
+                        None,
+                    ) {
+                        Ok(reader) => (reader.schema(), Box::new(reader)),
+                        Err(file_error) => {
+                            let stream = std::io::Seek::rewind(&mut file)
+                                .map_err(|e| Error::io(path, e))
+                                .and_then(|()| {
+                                    arrow_ipc::reader::StreamReader::try_new(
+                                        std::io::BufReader::new(file),
+                                        None,
+                                    )
+                                    .map_err(|_| {
+                                        columnar(format!(
+                                            "not a readable Arrow IPC file or stream: {file_error}"
+                                        ))
+                                    })
+                                })?;
+                            ipc_stream = true;
+                            (stream.schema(), Box::new(stream))
+                        }
+                    };
+                arrow_schema = Some(schema.clone());
+                let (header, kinds) = schema_columns(&schema);
+                (header, kinds, Inner::Ipc { reader, index: 0 })
+            }
+        })
+    });
+    let (header, kinds, inner) =
+        opened.unwrap_or_else(|panic| Err(columnar(damaged(format, &panic))))?;
     let (columns, skipped) = select_columns(path, &header, &kinds, options)?;
     Ok(Reader {
         output_header: output_header.unwrap_or_else(|| header.clone()),
@@ -708,6 +750,20 @@ impl Reader {
 }
 
 impl Reader {
+    /// The row group or record batch `next_arrow` reads next (for an error raised inside it).
+    fn part_being_read(&self) -> Option<Part> {
+        match &self.inner {
+            Inner::Parquet {
+                current: Some((group, _)),
+                ..
+            } => Some(Part::RowGroup(*group)),
+            Inner::Parquet { groups, .. } => groups.as_slice().first().map(|&g| Part::RowGroup(g)),
+            // `next_arrow` counted the batch before asking for it.
+            Inner::Ipc { index, .. } => Some(Part::RecordBatch(index.saturating_sub(1))),
+            _ => None,
+        }
+    }
+
     /// After a row group failed to decode: the first selected column that fails on its own,
     /// so the error can name it (a damaged page belongs to one column chunk). Reads that
     /// row group once more, column by column; `None` if every column reads alone.
@@ -753,7 +809,11 @@ impl Iterator for Reader {
                     Err(e) => Err(e),
                 }
             }
-            Inner::Parquet { .. } | Inner::Ipc { .. } => match self.next_arrow() {
+            Inner::Parquet { .. } | Inner::Ipc { .. } => match decoding(|| self.next_arrow())
+                .unwrap_or_else(|panic| {
+                    let part = self.part_being_read();
+                    Some(Err(self.columnar_error(part, damaged(self.format, &panic))))
+                }) {
                 None => {
                     self.inner = Inner::Done;
                     return None;

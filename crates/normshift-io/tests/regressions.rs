@@ -456,3 +456,18 @@ fn an_all_null_column_is_read_as_missing_values_not_left_out() {
         v.reasons
     );
 }
+
+/// arrow-ipc panics on some damaged files (here a buffer offset of 32 MiB in a 1.3 KB file,
+/// found by the `columnar` fuzz target): reading must give an error naming the file and the
+/// record batch, not a panic.
+#[test]
+fn a_damaged_arrow_file_that_panics_arrow_ipc_is_an_error() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/damaged-buffer-offset.arrow");
+    let message = err(&path, &ReadOptions::default());
+    assert!(
+        message.contains("damaged-buffer-offset.arrow: record batch")
+            && message.contains("damaged file: the Arrow IPC decoder failed on it"),
+        "{message}"
+    );
+    assert!(!normshift_io::decoding_foreign_data());
+}
