@@ -380,7 +380,8 @@ impl ColumnProfile {
                 .iter()
                 .try_fold(0u64, |total, &p| total.checked_add(p))
         };
-        let shown = |sum: Option<u64>| sum.map_or("more than 2^64".to_string(), |s| s.to_string());
+        let shown =
+            |sum: Option<u64>| sum.map_or("more than 2^64 - 1".to_string(), |s| s.to_string());
         match &self.summary {
             ColumnSummary::Numeric(s) => {
                 let m = &s.moments;
@@ -456,6 +457,7 @@ impl ColumnProfile {
                         ));
                     }
                 }
+                s.sketch.check()?;
                 if s.sketch.count() != m.count {
                     return Err(format!(
                         "the sketch holds {} values, but moments.count is {}; both count the \
@@ -769,7 +771,23 @@ impl Profile {
     }
 
     /// The profile of the concatenation of both datasets: columns matched by name and kind.
+    /// Refused when the profiles' rows together exceed `u64::MAX`, or when a profile is one
+    /// [`from_json`](Self::from_json) would refuse: a merged profile always reads back.
     pub fn merge(&self, other: &Profile) -> std::result::Result<Profile, String> {
+        // Consistent inputs keep every count at most the rows, so once the rows' sum fits in
+        // a u64 no count below overflows (they saturated, and the merged sketch's count then
+        // no longer matched its items: a profile that could not be read back).
+        for p in [self, other] {
+            p.check()
+                .map_err(|e| format!("a profile to merge is inconsistent: {e}"))?;
+        }
+        let rows = self.rows.checked_add(other.rows).ok_or_else(|| {
+            format!(
+                "the profiles hold {} and {} rows, more than 2^64 - 1 together, which a \
+                 profile cannot count",
+                self.rows, other.rows
+            )
+        })?;
         let names = |p: &Profile| p.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         if names(self) != names(other) {
             return Err(format!(
@@ -791,7 +809,9 @@ impl Profile {
                         ));
                     }
                     let mut sketch = x.sketch.clone();
-                    sketch.merge(&y.sketch);
+                    sketch
+                        .merge(&y.sketch)
+                        .map_err(|e| format!("column '{}': {e}", a.name))?;
                     ColumnSummary::Numeric(NumericSummary {
                         moments: x.moments.merge(&y.moments),
                         non_finite: NonFinite {
@@ -825,7 +845,8 @@ impl Profile {
             };
             let mut column = ColumnProfile {
                 name: a.name.clone(),
-                rows: a.rows.saturating_add(b.rows),
+                // Checked inputs: every column has the profile's rows.
+                rows,
                 missing: a.missing.saturating_add(b.missing),
                 summary,
             };
@@ -833,11 +854,12 @@ impl Profile {
             columns.push(column);
         }
         let sources = self.sources.iter().chain(&other.sources).cloned().collect();
-        Ok(Profile::new(
-            sources,
-            self.rows.saturating_add(other.rows),
-            columns,
-        ))
+        let merged = Profile::new(sources, rows, columns);
+        // What a reader would refuse is not returned (and so never written).
+        merged
+            .check()
+            .map_err(|e| format!("the merged profile would be inconsistent: {e}"))?;
+        Ok(merged)
     }
 }
 

@@ -42,43 +42,16 @@ struct SketchFields {
 impl TryFrom<SketchFields> for QuantileSketch {
     type Error = String;
 
-    /// Refuses what no sketch of this crate can be (found by fuzzing the profile parser):
-    /// `k < 8` (an infinite error bound), no level 0, more levels than `u64` weights allow,
-    /// non-finite items, and a count `n` other than the items' total weight.
+    /// Refuses what no sketch of this crate can be ([`QuantileSketch::check`]).
     fn try_from(f: SketchFields) -> Result<Self, String> {
-        if f.k < 8 {
-            return Err(format!("sketch k must be at least 8, got {}", f.k));
-        }
-        if f.levels.is_empty() || f.levels.len() > MAX_LEVELS {
-            return Err(format!(
-                "a sketch has 1 to {MAX_LEVELS} levels, this one has {}",
-                f.levels.len()
-            ));
-        }
-        if f.levels.iter().flatten().any(|v| !v.is_finite()) {
-            return Err("sketch items must be finite numbers".into());
-        }
-        let weight = f
-            .levels
-            .iter()
-            .enumerate()
-            .try_fold(0u64, |total, (h, level)| {
-                (level.len() as u64)
-                    .checked_mul(1u64 << h)
-                    .and_then(|w| total.checked_add(w))
-            });
-        if weight != Some(f.n) {
-            return Err(format!(
-                "sketch count n = {} does not match its items' total weight",
-                f.n
-            ));
-        }
-        Ok(Self {
+        let sketch = Self {
             k: f.k,
             n: f.n,
             levels: f.levels,
             coin: f.coin,
-        })
+        };
+        sketch.check()?;
+        Ok(sketch)
     }
 }
 
@@ -91,6 +64,40 @@ impl QuantileSketch {
             levels: vec![Vec::new()],
             coin: 0x9E37_79B9_7F4A_7C15,
         }
+    }
+
+    /// Refuses what no sketch of this crate can be (found by fuzzing the profile parser):
+    /// `k < 8` (an infinite error bound), no level 0, more levels than `u64` weights allow,
+    /// non-finite items, and a count `n` other than the items' total weight.
+    pub fn check(&self) -> Result<(), String> {
+        if self.k < 8 {
+            return Err(format!("sketch k must be at least 8, got {}", self.k));
+        }
+        if self.levels.is_empty() || self.levels.len() > MAX_LEVELS {
+            return Err(format!(
+                "a sketch has 1 to {MAX_LEVELS} levels, this one has {}",
+                self.levels.len()
+            ));
+        }
+        if self.levels.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("sketch items must be finite numbers".into());
+        }
+        let weight = self
+            .levels
+            .iter()
+            .enumerate()
+            .try_fold(0u64, |total, (h, level)| {
+                (level.len() as u64)
+                    .checked_mul(1u64 << h)
+                    .and_then(|w| total.checked_add(w))
+            });
+        if weight != Some(self.n) {
+            return Err(format!(
+                "sketch count n = {} does not match its items' total weight",
+                self.n
+            ));
+        }
+        Ok(())
     }
 
     /// The accuracy parameter.
@@ -216,20 +223,31 @@ impl QuantileSketch {
         }
     }
 
-    /// Merges `other` into `self` (the result summarizes both inputs).
-    pub fn merge(&mut self, other: &QuantileSketch) {
+    /// Merges `other` into `self` (the result summarizes both inputs). Refused, leaving
+    /// `self` as it was, when together they summarize more than `u64::MAX` values: a
+    /// saturated count no longer matched the items' weight, so the merged profile could not
+    /// be read back. (Below that count the levels stay within [`MAX_LEVELS`]: a 64th level
+    /// takes compacting level 62, which happens at `k` ≥ 8 items of weight 2^62, 2^65 values.)
+    pub fn merge(&mut self, other: &QuantileSketch) -> Result<(), String> {
+        let n = self.n.checked_add(other.n).ok_or_else(|| {
+            format!(
+                "the sketches summarize {} and {} values, more than 2^64 - 1 together",
+                self.n, other.n
+            )
+        })?;
         while self.levels.len() < other.levels.len() {
             self.levels.push(Vec::new());
         }
         for (h, items) in other.levels.iter().enumerate() {
             self.levels[h].extend_from_slice(items);
         }
-        self.n = self.n.saturating_add(other.n);
+        self.n = n;
         self.coin ^= other.coin.rotate_left(17);
         if self.coin == 0 {
             self.coin = 0x9E37_79B9_7F4A_7C15;
         }
         self.compress();
+        Ok(())
     }
 
     /// The retained items with their weights, sorted by value.
@@ -274,8 +292,8 @@ struct Capacities {
     total: usize,
 }
 
-/// Weight of an item at level `h`: `2^h`, saturating (merges of hand-made profiles with
-/// counts near `u64::MAX` can push items past level 63).
+/// Weight of an item at level `h`: `2^h`, saturating past level 63 (which a checked sketch
+/// never has: see [`QuantileSketch::merge`]).
 fn weight(h: usize) -> u64 {
     u32::try_from(h)
         .ok()
@@ -353,6 +371,28 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_past_u64_values_is_refused_and_changes_nothing() {
+        // 2^63 values: two items of weight 2^62 at level 62, the highest level there is.
+        let levels = format!("{}[1.0, 1.0]", "[], ".repeat(62));
+        let text = format!(
+            r#"{{"k": 8, "n": {}, "levels": [{levels}], "coin": 1}}"#,
+            1u64 << 63
+        );
+        let half: QuantileSketch = serde_json::from_str(&text).unwrap();
+        let mut merged = half.clone();
+        let e = merged.merge(&half).unwrap_err();
+        assert!(e.contains("more than 2^64 - 1 together"), "{e}");
+        assert_eq!(merged, half);
+        // One value less fits, and the result is a sketch that reads back.
+        let mut one_less = QuantileSketch::new(8);
+        one_less.n = (1 << 63) - 1;
+        one_less.levels = vec![vec![1.0]; 63];
+        merged.merge(&one_less).unwrap();
+        assert_eq!(merged.count(), u64::MAX);
+        merged.check().unwrap();
+    }
+
+    #[test]
     fn same_sketch_as_the_first_implementation() {
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         let mut next = || {
@@ -380,7 +420,7 @@ mod tests {
             }
             // Merging compacts through the same path.
             let mut merged_fast = fast.clone();
-            merged_fast.merge(&other);
+            merged_fast.merge(&other).unwrap();
             let mut merged_reference = Reference(reference.0.clone());
             {
                 let r = &mut merged_reference.0;

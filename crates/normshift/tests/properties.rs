@@ -205,24 +205,42 @@ fn overflowing_moments_are_written_as_null_and_read_back() {
     let _report = compare(&side, &side, &DriftOptions::default());
 }
 
+/// A profile of `rows` rows: a numeric column whose values are all 1.0, its sketch's levels
+/// `levels` (of total weight `rows`), and a categorical column with one missing value.
+fn huge_profile(rows: u64, levels: &str) -> Profile {
+    Profile::from_json(&format!(
+        r#"{{"normshift_profile": 1, "sources": ["huge"], "rows": {rows}, "columns": [
+            {{"name": "x", "rows": {rows}, "missing": 0, "kind": "numeric",
+              "moments": {{"count": {rows}, "mean": 1.0, "m2": 0.0}},
+              "non_finite": {{"nan": 0, "pos_inf": 0, "neg_inf": 0}}, "min": 1.0, "max": 1.0,
+              "sketch": {{"k": 200, "n": {rows}, "levels": [{levels}], "coin": 1}}}},
+            {{"name": "c", "rows": {rows}, "missing": 1, "kind": "categorical",
+              "counts": {{"a": {}}}, "other": 0}}]}}"#,
+        rows - 1
+    ))
+    .expect("a consistent profile")
+}
+
 #[test]
-fn merging_hand_made_profiles_with_huge_counts_saturates_instead_of_overflowing() {
-    let mut b = ColumnBuilder::categorical("c");
-    b.add_categorical(&[Some("a")]).unwrap();
-    let mut p = Profile::new(vec!["x".into()], u64::MAX, vec![b.finish()]);
-    p.columns[0].rows = u64::MAX;
-    p.columns[0].missing = u64::MAX;
-    if let ColumnSummary::Categorical(s) = &mut p.columns[0].summary {
-        s.counts.insert("a".into(), u64::MAX);
-        s.other = u64::MAX;
-    }
-    let merged = p.merge(&p).unwrap();
-    assert_eq!(merged.rows, u64::MAX);
-    assert_eq!(merged.columns[0].missing, u64::MAX);
-    let ColumnSummary::Categorical(s) = &merged.columns[0].summary else {
-        panic!()
-    };
-    assert_eq!((s.counts["a"], s.other), (u64::MAX, u64::MAX));
+fn a_merge_beyond_u64_rows_is_refused_so_every_merged_profile_reads_back() {
+    // 2^63 values: two items of weight 2^62 at level 62, the highest a sketch may have.
+    let p = huge_profile(1 << 63, &format!("{}[1.0, 1.0]", "[], ".repeat(62)));
+    // 2^63 - 1 values: one item at each level.
+    let q = huge_profile((1 << 63) - 1, &vec!["[1.0]"; 63].join(", "));
+    // Up to 2^64 - 1 rows a merge is written and reads back.
+    let pq = p.merge(&q).unwrap();
+    assert_eq!(pq.rows, u64::MAX);
+    assert_eq!(Profile::from_json(&pq.to_json()).unwrap(), pq);
+    // One more is refused. (Saturated, the sketch's count became u64::MAX beside items
+    // of weight 2^64, and the merged profile could not be read back.)
+    let e = p.merge(&p).unwrap_err();
+    assert!(
+        e.contains(
+            "the profiles hold 9223372036854775808 and 9223372036854775808 rows, more than \
+             2^64 - 1 together"
+        ),
+        "{e}"
+    );
 }
 
 /// The crash input of the `profile` fuzz target (k = 0), and its siblings: sketches that no
