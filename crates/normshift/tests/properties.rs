@@ -138,7 +138,12 @@ proptest! {
         };
         prop_assert_eq!(sx.moments.mean.to_bits(), sy.moments.mean.to_bits());
         prop_assert_eq!(sx.moments.m2.to_bits(), sy.moments.m2.to_bits());
-        prop_assert_eq!(&x, &y);
+        // As JSON: `==` on the profiles is false for fewer than two finite values, whose
+        // variances are NaN on both sides (JSON writes them as null; finite values exactly).
+        prop_assert_eq!(
+            serde_json::to_string(&x).unwrap(),
+            serde_json::to_string(&y).unwrap()
+        );
     }
 
     #[test]
