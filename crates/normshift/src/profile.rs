@@ -735,6 +735,11 @@ fn refresh(column: &mut ColumnProfile) {
 }
 
 impl NumericSummary {
+    /// Whether the column held no value at all, finite or not (every row missing).
+    pub fn is_empty(&self) -> bool {
+        self.moments.count == 0 && self.non_finite == NonFinite::default()
+    }
+
     /// Recomputes the derived fields from the moments and the sketch.
     fn refresh(&mut self) {
         self.variance = self.moments.variance();
@@ -873,6 +878,15 @@ impl Profile {
                         sketch_rank_error: 0.0,
                         deciles: Vec::new(),
                     })
+                }
+                // A column without a single value in one shard (every row missing) is read
+                // as numeric, having nothing to say otherwise: it takes the other shard's
+                // kind, as it does in a fit of the concatenated data.
+                (ColumnSummary::Numeric(x), ColumnSummary::Categorical(y)) if x.is_empty() => {
+                    ColumnSummary::Categorical(y.clone())
+                }
+                (ColumnSummary::Categorical(x), ColumnSummary::Numeric(y)) if y.is_empty() => {
+                    ColumnSummary::Categorical(x.clone())
                 }
                 (ColumnSummary::Categorical(x), ColumnSummary::Categorical(y)) => {
                     let mut merged = x.clone();

@@ -584,3 +584,37 @@ fn merge_keeps_the_precision_of_fit_under_a_huge_common_offset() {
         "{e}"
     );
 }
+
+#[test]
+fn a_column_without_values_in_one_shard_merges_as_the_other_shards_kind() {
+    // Every row missing: the reader calls such a column numeric.
+    let mut empty = ColumnBuilder::numeric("z", 200);
+    empty.add_numeric(&[0.0; 3], Some(&[false; 3])).unwrap();
+    let labels = [Some("foo"), None, Some("bar"), Some("foo")];
+    let mut text = ColumnBuilder::categorical("z");
+    text.add_categorical(&labels).unwrap();
+    let empty = Profile::new(vec!["a".into()], 3, vec![empty.finish()]);
+    let text = Profile::new(vec!["b".into()], 4, vec![text.finish()]);
+    for (first, second) in [(&empty, &text), (&text, &empty)] {
+        let merged = first.merge(second).unwrap();
+        // The concatenation, fitted, is categorical: its text decides.
+        let mut whole = ColumnBuilder::categorical("z");
+        for p in [first, second] {
+            let shard: Vec<Option<&str>> = if std::ptr::eq(p, &empty) {
+                vec![None; 3]
+            } else {
+                labels.to_vec()
+            };
+            whole.add_categorical(&shard).unwrap();
+        }
+        assert_eq!(merged.columns[0], whole.finish());
+        assert_eq!(merged.rows, 7);
+        Profile::from_json(&merged.to_json()).expect("reads back");
+    }
+    // A numeric column that held values, even only NaN, still does not merge with text.
+    let mut nan = ColumnBuilder::numeric("z", 200);
+    nan.add_numeric(&[f64::NAN], None).unwrap();
+    let nan = Profile::new(vec!["c".into()], 1, vec![nan.finish()]);
+    let e = nan.merge(&text).unwrap_err();
+    assert!(e.contains("numeric in one profile and categorical"), "{e}");
+}
