@@ -618,3 +618,33 @@ fn a_column_without_values_in_one_shard_merges_as_the_other_shards_kind() {
     let e = nan.merge(&text).unwrap_err();
     assert!(e.contains("numeric in one profile and categorical"), "{e}");
 }
+
+#[test]
+fn categories_beyond_the_limit_merge_as_pooled_per_shard() {
+    // The README's example: each shard pools its labels past the limit on its own, so a
+    // merge counts other than a fit of the concatenation (the totals agree).
+    use normshift::profile::MAX_CATEGORIES;
+    let a: Vec<String> = (0..MAX_CATEGORIES).map(|i| format!("a{i}")).collect();
+    let b: Vec<String> = (0..MAX_CATEGORIES)
+        .map(|i| format!("b{i}"))
+        .chain(std::iter::repeat_n("a0".to_string(), 3))
+        .collect();
+    let categories = |shards: &[&[String]]| {
+        let mut c = ColumnBuilder::categorical("id");
+        for shard in shards {
+            let labels: Vec<Option<&str>> = shard.iter().map(|l| Some(l.as_str())).collect();
+            c.add_categorical(&labels).unwrap();
+        }
+        let rows = shards.iter().map(|s| s.len() as u64).sum();
+        Profile::new(vec!["t".into()], rows, vec![c.finish()])
+    };
+    let counts = |p: &Profile| match &p.columns[0].summary {
+        ColumnSummary::Categorical(s) => (s.counts["a0"], s.other),
+        other => panic!("not categorical: {other:?}"),
+    };
+    let merged = categories(&[&a]).merge(&categories(&[&b])).unwrap();
+    let whole = categories(&[&a, &b]);
+    assert_eq!(counts(&whole), (4, 10_000));
+    assert_eq!(counts(&merged), (1, 10_003));
+    assert_eq!(merged.rows, whole.rows);
+}
