@@ -23,6 +23,7 @@ mod csv_reader;
 mod csv_records;
 mod error;
 mod fit;
+mod ipc_probe;
 mod output;
 mod reader;
 mod writer;

@@ -204,77 +204,21 @@ enum Inner {
     Done,
 }
 
-/// The compression codec of the first record batch of an Arrow IPC file or stream, from its
-/// message headers (arrow-ipc's readers decompress without saying how). `None` when the batch
-/// is uncompressed, there is none, or the messages cannot be followed (the reader then
-/// reports what is wrong). Leaves the file's position anywhere.
-fn ipc_batch_compression(file: &mut File) -> Option<arrow_ipc::CompressionType> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut magic = [0u8; 6];
-    file.read_exact(&mut magic).ok()?;
-    if &magic == b"ARROW1" {
-        // A file: its footer says where the batches are (writers pad the start differently).
-        let tail_at = file.seek(SeekFrom::End(-10)).ok()?;
-        let mut tail = [0u8; 10];
-        file.read_exact(&mut tail).ok()?;
-        let len = arrow_ipc::reader::read_footer_length(tail).ok()?;
-        let footer_at = tail_at.checked_sub(u64::try_from(len).ok()?)?;
-        if len > MAX_IPC_HEADER {
-            return None;
-        }
-        file.seek(SeekFrom::Start(footer_at)).ok()?;
-        let mut footer = vec![0u8; len];
-        file.read_exact(&mut footer).ok()?;
-        let footer = arrow_ipc::root_as_footer(&footer).ok()?;
-        let first = footer.recordBatches()?.iter().next()?;
-        file.seek(SeekFrom::Start(u64::try_from(first.offset()).ok()?))
-            .ok()?;
-        let header = ipc_message_header(file)?;
-        let message = arrow_ipc::root_as_message(&header).ok()?;
-        return message
-            .header_as_record_batch()?
-            .compression()
-            .map(|c| c.codec());
-    }
-    // A stream: the schema and any dictionaries come before the first batch.
-    file.seek(SeekFrom::Start(0)).ok()?;
-    for _ in 0..100_000 {
-        let header = ipc_message_header(file)?;
-        let message = arrow_ipc::root_as_message(&header).ok()?;
-        if let Some(batch) = message.header_as_record_batch() {
-            return batch.compression().map(|c| c.codec());
-        }
-        file.seek(SeekFrom::Current(message.bodyLength())).ok()?;
-    }
-    None
-}
-
-/// The largest IPC message header or footer read to find an input's compression: larger is
-/// damage, not a schema.
-const MAX_IPC_HEADER: usize = 64 << 20;
-
-/// The header (flatbuffer) of the IPC message at the file's position, which is left at the
-/// message's body. `None` at the end of a stream or when it cannot be read.
-fn ipc_message_header(file: &mut File) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut word = [0u8; 4];
-    file.read_exact(&mut word).ok()?;
-    if word == [0xff; 4] {
-        // The continuation marker (format 0.15 and later) before the length.
-        file.read_exact(&mut word).ok()?;
-    }
-    let len = usize::try_from(i32::from_le_bytes(word)).ok()?;
-    if len == 0 || len > MAX_IPC_HEADER {
-        return None;
-    }
-    let mut header = vec![0u8; len];
-    file.read_exact(&mut header).ok()?;
-    Some(header)
-}
-
 thread_local! {
     /// Set while this thread runs a decoder of another crate on the user's bytes.
     static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// This machine's memory in bytes (`MemTotal`), or `u64::MAX` where it cannot be read.
+fn memory_bytes() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            kib.checked_mul(1024)
+        })
+        .unwrap_or(u64::MAX)
 }
 
 /// Whether this thread is running arrow-ipc's or parquet's decoder on a file's bytes, where a
@@ -411,7 +355,11 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             }
             Format::ArrowIpc => {
                 let mut file = file;
-                ipc_compression = ipc_batch_compression(&mut file);
+                ipc_compression = crate::ipc_probe::first_batch_compression(&mut file);
+                // arrow-ipc allocates what a compressed buffer declares before checking it
+                // (LZ4: infallibly, so a damaged size aborts the process).
+                crate::ipc_probe::check_declared_sizes(&mut file, memory_bytes())
+                    .map_err(columnar)?;
                 std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
                 // The IPC file format (a footer indexes the batches) or, failing that, the
                 // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).

@@ -471,3 +471,23 @@ fn a_damaged_arrow_file_that_panics_arrow_ipc_is_an_error() {
     );
     assert!(!normshift_io::decoding_foreign_data());
 }
+
+/// An LZ4 Arrow stream whose dictionary buffer declares 2^56 bytes once decompressed:
+/// arrow-ipc allocates that before reading, infallibly, and the process aborted (found by
+/// the `columnar` fuzz target). The declared sizes are checked against this machine's memory
+/// before arrow-ipc reads anything.
+#[test]
+fn a_compressed_arrow_buffer_declaring_more_than_memory_is_refused_not_allocated() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/damaged-lz4-size.arrow");
+    let message = open(&path, &ReadOptions::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| err(&path, &ReadOptions::default()));
+    assert!(
+        message.contains(
+            "damaged-lz4-size.arrow: dictionary batch 0: a compressed buffer declares \
+             72057594037927936 bytes once decompressed, more than this machine's memory"
+        ),
+        "{message}"
+    );
+}
