@@ -19,8 +19,8 @@ const MAX_MESSAGES: usize = 1_000_000;
 /// when it is uncompressed, there is none, or the messages cannot be followed (the reader
 /// then reports what is wrong). Leaves the file's position anywhere.
 pub(crate) fn first_batch_compression(file: &mut File) -> Option<arrow_ipc::CompressionType> {
-    let found = each_message(file, |_, message, _, _| {
-        match message.header_as_record_batch() {
+    let found = each_message(file, |_, message| {
+        match message.header.and_then(|h| h.header_as_record_batch()) {
             Some(batch) => ControlFlow::Break(batch.compression().map(|c| c.codec())),
             None => ControlFlow::Continue(()),
         }
@@ -34,32 +34,26 @@ pub(crate) fn first_batch_compression(file: &mut File) -> Option<arrow_ipc::Comp
 /// the file's position anywhere.
 pub(crate) fn check_declared_sizes(file: &mut File, limit: u64) -> Result<(), String> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
-    let mut batches = 0usize;
-    let mut dictionaries = 0usize;
-    let found = each_message(file, |file, message, body, body_len| {
-        let (batch, what) = if let Some(batch) = message.header_as_record_batch() {
-            batches += 1;
-            (Some(batch), format!("record batch {}", batches - 1))
-        } else if let Some(dictionary) = message.header_as_dictionary_batch() {
-            dictionaries += 1;
-            (
-                dictionary.data(),
-                format!("dictionary batch {}", dictionaries - 1),
-            )
-        } else {
-            (None, "a message".to_string())
-        };
+    let found = each_message(file, |file, message| {
+        let Message {
+            what,
+            header,
+            body,
+            body_len,
+        } = message;
         let past_the_end =
             |len: i64| u64::try_from(len).map_or(true, |len| body.saturating_add(len) > file_len);
-        if let Some(len) = [body_len, message.bodyLength()]
-            .into_iter()
-            .find(|&l| past_the_end(l))
-        {
+        let declared = [Some(body_len), header.map(|h| h.bodyLength())];
+        if let Some(len) = declared.into_iter().flatten().find(|&l| past_the_end(l)) {
             return ControlFlow::Break(format!(
                 "{what}: its body of {len} bytes at byte {body} runs past the end of the file \
                  ({file_len} bytes): the file is truncated or damaged"
             ));
         }
+        let batch = header.and_then(|h| {
+            h.header_as_record_batch()
+                .or_else(|| h.header_as_dictionary_batch().and_then(|d| d.data()))
+        });
         let Some(batch) = batch.filter(|b| b.compression().is_some()) else {
             return ControlFlow::Continue(());
         };
@@ -91,13 +85,24 @@ pub(crate) fn check_declared_sizes(file: &mut File, limit: u64) -> Result<(), St
     found.map_or(Ok(()), Err)
 }
 
-/// Calls `visit(file, message, body_start, body_length)` for each message of an Arrow IPC
-/// file (its dictionaries, then its record batches, as its footer lists them, with the body
-/// length the footer gives) or stream (in order, with the message's own), until it breaks;
-/// `None` if it never does or the messages cannot be followed.
+/// One message of an IPC file or stream, as the probe sees it.
+struct Message<'a> {
+    /// Which it is, for messages: `record batch 3`, `dictionary batch 0`.
+    what: String,
+    /// Its header, unless it could not be read (a file's footer still gives the body).
+    header: Option<arrow_ipc::Message<'a>>,
+    /// Where its body starts.
+    body: u64,
+    /// Its body's length as the file's footer (or, in a stream, the header) declares it.
+    body_len: i64,
+}
+
+/// Calls `visit` for each message of an Arrow IPC file (its dictionaries, then its record
+/// batches, as its footer lists them) or stream (in order), until it breaks; `None` if it
+/// never does or the messages cannot be followed.
 fn each_message<R>(
     file: &mut File,
-    mut visit: impl FnMut(&mut File, arrow_ipc::Message<'_>, u64, i64) -> ControlFlow<R>,
+    mut visit: impl FnMut(&mut File, Message<'_>) -> ControlFlow<R>,
 ) -> Option<R> {
     file.seek(SeekFrom::Start(0)).ok()?;
     let mut magic = [0u8; 6];
@@ -116,28 +121,67 @@ fn each_message<R>(
         let mut footer = vec![0u8; len];
         file.read_exact(&mut footer).ok()?;
         let footer = arrow_ipc::root_as_footer(&footer).ok()?;
-        let blocks = footer.dictionaries().into_iter().flatten();
-        for block in blocks.chain(footer.recordBatches().into_iter().flatten()) {
-            let offset = u64::try_from(block.offset()).ok()?;
-            file.seek(SeekFrom::Start(offset)).ok()?;
-            let header = message_header(file)?;
-            let message = arrow_ipc::root_as_message(&header).ok()?;
-            let body = offset.checked_add(u64::try_from(block.metaDataLength()).ok()?)?;
-            if let ControlFlow::Break(r) = visit(file, message, body, block.bodyLength()) {
+        let dictionaries = footer.dictionaries().into_iter().flatten();
+        let batches = footer.recordBatches().into_iter().flatten();
+        let blocks = (dictionaries
+            .enumerate()
+            .map(|(i, b)| (format!("dictionary batch {i}"), b)))
+        .chain(
+            batches
+                .enumerate()
+                .map(|(i, b)| (format!("record batch {i}"), b)),
+        );
+        for (what, block) in blocks {
+            let Ok(offset) = u64::try_from(block.offset()) else {
+                continue;
+            };
+            // arrow-ipc reads the body where the footer puts it, whatever the header says.
+            let body = u64::try_from(block.metaDataLength())
+                .ok()
+                .and_then(|m| offset.checked_add(m))
+                .unwrap_or(u64::MAX);
+            let header = file
+                .seek(SeekFrom::Start(offset))
+                .ok()
+                .and_then(|_| message_header(file));
+            let message = Message {
+                what,
+                header: header
+                    .as_deref()
+                    .and_then(|h| arrow_ipc::root_as_message(h).ok()),
+                body,
+                body_len: block.bodyLength(),
+            };
+            if let ControlFlow::Break(r) = visit(file, message) {
                 return Some(r);
             }
         }
         return None;
     }
     // A stream: messages one after another, each header followed by its body.
-    let mut at = 0u64;
+    let (mut at, mut batches, mut dictionaries) = (0u64, 0usize, 0usize);
     for _ in 0..MAX_MESSAGES {
         file.seek(SeekFrom::Start(at)).ok()?;
         let header = message_header(file)?;
         let body = file.stream_position().ok()?;
-        let message = arrow_ipc::root_as_message(&header).ok()?;
-        let body_len = message.bodyLength();
-        if let ControlFlow::Break(r) = visit(file, message, body, body_len) {
+        let header = arrow_ipc::root_as_message(&header).ok()?;
+        let what = if header.header_as_record_batch().is_some() {
+            batches += 1;
+            format!("record batch {}", batches - 1)
+        } else if header.header_as_dictionary_batch().is_some() {
+            dictionaries += 1;
+            format!("dictionary batch {}", dictionaries - 1)
+        } else {
+            "a message".to_string()
+        };
+        let body_len = header.bodyLength();
+        let message = Message {
+            what,
+            header: Some(header),
+            body,
+            body_len,
+        };
+        if let ControlFlow::Break(r) = visit(file, message) {
             return Some(r);
         }
         at = body.checked_add(u64::try_from(body_len).ok()?)?;

@@ -511,3 +511,18 @@ fn an_arrow_body_running_past_the_end_of_the_file_is_refused_before_it_is_alloca
         "{message}"
     );
 }
+
+/// The same with a message header the probe cannot read: the footer's body length is
+/// checked all the same (arrow-ipc reads the body where the footer puts it).
+#[test]
+fn a_footer_body_past_the_end_is_refused_even_when_the_header_is_unreadable() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/damaged-body-length-2.arrow");
+    let message = open(&path, &ReadOptions::default())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| err(&path, &ReadOptions::default()));
+    assert!(
+        message.contains("record batch 0: its body of 1937010277 bytes at byte 944 runs past"),
+        "{message}"
+    );
+}
