@@ -533,69 +533,67 @@ proptest! {
     }
 }
 
+/// `dx` with fixed statistics as bits: from the reference, from `backward_with` into a
+/// separate buffer, and from `backward_in_place_with` over `dy`.
+fn fixed_dx_bits(
+    x: &[f32],
+    dy: &[f32],
+    dims: Dims,
+    (mean, invstd, gamma): (&[f64], &[f64], &[f64]),
+) -> [Vec<u32>; 3] {
+    let saved = Saved {
+        mean,
+        invstd,
+        source: StatisticsSource::Fixed,
+    };
+    let c = dims.channels;
+    let exec = Execution::default();
+    let mut out = [vec![0.0f32; dy.len()], vec![9.0f32; dy.len()], dy.to_vec()];
+    for (k, dx) in out.iter_mut().enumerate() {
+        let (mut dg, mut db) = (vec![0.0; c], vec![0.0; c]);
+        let grads = Gradients {
+            dx,
+            dgamma: &mut dg,
+            dbeta: &mut db,
+        };
+        match k {
+            0 => backward_reference(x, dy, dims, saved, Some(gamma), grads),
+            1 => backward_with(&exec, x, dy, dims, saved, Some(gamma), grads),
+            _ => backward_in_place_with(
+                &exec,
+                x,
+                grads.dx,
+                dims,
+                saved,
+                Some(gamma),
+                grads.dgamma,
+                grads.dbeta,
+            ),
+        }
+        .unwrap();
+    }
+    out.map(|v| v.iter().map(|v| v.to_bits()).collect())
+}
+
 /// With fixed statistics `dx = γ·invstd·dy`: a −0.0 gradient stays −0.0 (times a positive
-/// scale), as in the reference and PyTorch. The fast path added +0.0 and lost the sign.
+/// scale), as in the reference and PyTorch. The fast path added +0.0 and lost the sign. On
+/// a tiny tensor and on ones large enough for the vectorized and threaded paths.
 #[test]
 fn fixed_statistics_dx_keeps_the_sign_of_zero() {
-    let dims = Dims::new(3, 2, 1);
     let x = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
     let dy = [-0.0f32, 0.0, -1.5, -0.0, 2.0, 0.0];
-    let mean = [0.5, -1.0];
-    let invstd = [2.0, 0.25];
     for gamma in [[1.5, 2.0], [-1.5, 2.0]] {
-        let saved = Saved {
-            mean: &mean,
-            invstd: &invstd,
-            source: StatisticsSource::Fixed,
-        };
-        let run = |fast: bool| {
-            let (mut dx, mut dg, mut db) = (vec![9.0f32; 6], vec![0.0; 2], vec![0.0; 2]);
-            let grads = Gradients {
-                dx: &mut dx,
-                dgamma: &mut dg,
-                dbeta: &mut db,
-            };
-            if fast {
-                backward_with(
-                    &Execution::default(),
-                    &x,
-                    &dy,
-                    dims,
-                    saved,
-                    Some(&gamma),
-                    grads,
-                )
-            } else {
-                backward_reference(&x, &dy, dims, saved, Some(&gamma), grads)
-            }
-            .unwrap();
-            dx.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-        };
-        let reference = run(false);
-        assert_eq!(run(true), reference, "gamma {gamma:?}");
-        let mut in_place = dy;
-        let (mut dg, mut db) = (vec![0.0; 2], vec![0.0; 2]);
-        backward_in_place_with(
-            &Execution::default(),
-            &x,
-            &mut in_place,
-            dims,
-            saved,
-            Some(&gamma),
-            &mut dg,
-            &mut db,
-        )
-        .unwrap();
-        let in_place: Vec<u32> = in_place.iter().map(|v| v.to_bits()).collect();
+        let stats = (
+            [0.5, -1.0].as_slice(),
+            [2.0, 0.25].as_slice(),
+            gamma.as_slice(),
+        );
+        let [reference, separate, in_place] = fixed_dx_bits(&x, &dy, Dims::new(3, 2, 1), stats);
+        assert_eq!(separate, reference, "gamma {gamma:?}");
         assert_eq!(in_place, reference, "gamma {gamma:?}, in place");
         // The first value: −0.0 · (1.5 · 2) is −0.0; with γ < 0 it is +0.0.
         assert_eq!(reference[0], (-0.0f32 * gamma[0].signum() as f32).to_bits());
     }
-}
-
-/// The same on a tensor large enough for the vectorized and threaded paths, both layouts.
-#[test]
-fn fixed_statistics_dx_keeps_the_sign_of_zero_on_large_tensors() {
     for dims in [Dims::new(64, 3, 1000), Dims::new(20_000, 3, 1)] {
         let len = dims.outer * dims.channels * dims.inner;
         let x: Vec<f32> = (0..len).map(|i| (i % 7) as f32).collect();
@@ -608,33 +606,13 @@ fn fixed_statistics_dx_keeps_the_sign_of_zero_on_large_tensors() {
                 }
             })
             .collect();
-        let (mean, invstd, gamma) = ([0.5, -1.0, 2.0], [2.0, 0.25, 1.0], [1.5, -2.0, 0.5]);
-        let saved = Saved {
-            mean: &mean,
-            invstd: &invstd,
-            source: StatisticsSource::Fixed,
-        };
-        let mut got = dy.clone();
-        let (mut dg, mut db) = (vec![0.0; 3], vec![0.0; 3]);
-        backward_in_place_with(
-            &Execution::default(),
-            &x,
-            &mut got,
-            dims,
-            saved,
-            Some(&gamma),
-            &mut dg,
-            &mut db,
-        )
-        .unwrap();
-        let (mut reference, mut dg, mut db) = (vec![0.0f32; len], vec![0.0; 3], vec![0.0; 3]);
-        let grads = Gradients {
-            dx: &mut reference,
-            dgamma: &mut dg,
-            dbeta: &mut db,
-        };
-        backward_reference(&x, &dy, dims, saved, Some(&gamma), grads).unwrap();
-        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        assert!(bits(&got) == bits(&reference), "{dims:?}");
+        let stats = (
+            [0.5, -1.0, 2.0].as_slice(),
+            [2.0, 0.25, 1.0].as_slice(),
+            [1.5, -2.0, 0.5].as_slice(),
+        );
+        let [reference, separate, in_place] = fixed_dx_bits(&x, &dy, dims, stats);
+        assert!(separate == reference, "{dims:?}");
+        assert!(in_place == reference, "{dims:?}, in place");
     }
 }
