@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the three fuzz targets one after another (one core each): SECONDS_EACH per target.
+# Runs the four fuzz targets one after another (one core each): SECONDS_EACH per target.
 # Usage: fuzz/run-all.sh [SECONDS_EACH]   (default 600)
 set -u
 cd "$(dirname "$0")"
 each=${1:-600}
-for target in profile kernels csv; do
+for target in profile kernels csv columnar; do
     dict=()
     [ -f "$target.dict" ] && dict=(-dict="$target.dict")
     mkdir -p "corpus/$target" "seeds/$target"
