@@ -313,14 +313,17 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             // A pipe can hold an IPC stream (batches one after another), not an IPC file (whose
             // footer is at the end), and it cannot be rewound after trying the file format.
             Format::ArrowIpc if !metadata.is_file() => {
-                let stream =
-                    arrow_ipc::reader::StreamReader::try_new(std::io::BufReader::new(file), None)
-                        .map_err(|e| {
-                        columnar(format!(
-                    "not a readable Arrow IPC stream (from a pipe or device only the stream \
-                     format can be read, not the IPC file format): {e}"
-                ))
-                    })?;
+                // Checked message by message: a pipe cannot be probed ahead as a file is.
+                let stream = crate::ipc_probe::CheckedStream::new(
+                    std::io::BufReader::new(file),
+                    memory_bytes(),
+                )
+                .map_err(|e| {
+                    columnar(format!(
+                        "not a readable Arrow IPC stream (from a pipe or device only the stream \
+                         format can be read, not the IPC file format): {e}"
+                    ))
+                })?;
                 ipc_stream = true;
                 arrow_schema = Some(stream.schema());
                 let (header, kinds) = schema_columns(&stream.schema());

@@ -518,3 +518,89 @@ fn an_arrow_output_is_compressed_as_its_input() {
         }
     }
 }
+
+/// From a pipe an Arrow IPC stream is read message by message with its declared sizes checked
+/// (a pipe cannot be probed ahead as a file is): it must read exactly as the same bytes in a
+/// file (read by arrow-ipc's own stream reader), with dictionaries (also replaced and delta
+/// ones), compression, empty batches, the legacy framing without continuation markers, and
+/// no end-of-stream marker; and a damaged LZ4 size must be an error, not an abort.
+#[test]
+fn arrow_streams_from_pipes_read_as_from_files_and_damaged_ones_are_refused() {
+    use arrow_ipc::writer::{DictionaryHandling, IpcWriteOptions, StreamWriter};
+    use arrow_ipc::{CompressionType, MetadataVersion};
+    let dir = tempfile::tempdir().unwrap();
+    let batch = |labels: &[&str], keys: Vec<Option<i32>>, x: Vec<Option<f64>>| {
+        let s: ArrayRef = Arc::new(DictionaryArray::<Int32Type>::new(
+            Int32Array::from(keys),
+            Arc::new(StringArray::from(labels.to_vec())),
+        ));
+        let x: ArrayRef = Arc::new(Float64Array::from(x));
+        RecordBatch::try_from_iter([("x", x), ("s", s)]).unwrap()
+    };
+    let batches = [
+        batch(
+            &["a", "b"],
+            vec![Some(0), None, Some(1)],
+            vec![Some(1.5), None, Some(f64::NAN)],
+        ),
+        batch(&["a", "b"], vec![], vec![]),
+        batch(
+            &["a", "b", "c"],
+            vec![Some(2), Some(0)],
+            vec![Some(-2.0), Some(3.0)],
+        ),
+        batch(&["z"], vec![Some(0)], vec![Some(4.0)]),
+    ];
+    let legacy = IpcWriteOptions::try_new(8, true, MetadataVersion::V4).unwrap();
+    let mut variants: Vec<(String, IpcWriteOptions)> = vec![("legacy".into(), legacy)];
+    for codec in [
+        None,
+        Some(CompressionType::LZ4_FRAME),
+        Some(CompressionType::ZSTD),
+    ] {
+        for delta in [DictionaryHandling::Resend, DictionaryHandling::Delta] {
+            let options = IpcWriteOptions::default()
+                .try_with_compression(codec)
+                .unwrap()
+                .with_dictionary_handling(delta);
+            variants.push((format!("{codec:?} {delta:?}"), options));
+        }
+    }
+    let arrow = ReadOptions {
+        format: Some(normshift_io::Format::ArrowIpc),
+        ..ReadOptions::default()
+    };
+    for (name, options) in variants {
+        let mut bytes = Vec::new();
+        let mut w =
+            StreamWriter::try_new_with_options(&mut bytes, &batches[0].schema(), options).unwrap();
+        batches.iter().for_each(|b| w.write(b).unwrap());
+        w.finish().unwrap();
+        drop(w);
+        // With the end-of-stream marker and without it (a writer that stopped).
+        let marker = if name == "legacy" { 4 } else { 8 };
+        for bytes in [bytes.clone(), bytes[..bytes.len() - marker].to_vec()] {
+            let file = dir.path().join("s.arrow");
+            std::fs::write(&file, &bytes).unwrap();
+            let from_file = read_text(&file, &arrow);
+            assert!(from_file.is_ok(), "{name}: {from_file:?}");
+            let (path, pipe, writer) = piped(bytes);
+            let from_pipe = read_text(&path, &arrow);
+            drop(pipe);
+            writer.join().unwrap();
+            assert_eq!(from_pipe, from_file, "{name}");
+        }
+    }
+    let damaged = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/damaged-lz4-size.arrow"),
+    )
+    .unwrap();
+    let (path, pipe, writer) = piped(damaged);
+    let message = read_text(&path, &arrow).unwrap_err();
+    drop(pipe);
+    writer.join().unwrap();
+    assert!(
+        message.contains("dictionary batch 0: a compressed buffer declares 72057594037927936"),
+        "{message}"
+    );
+}
