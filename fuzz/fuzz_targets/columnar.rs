@@ -1,5 +1,6 @@
 //! Any bytes as a Parquet or Arrow IPC file: opening (with the IPC compression probe),
-//! profiling and writing an output like the input must return data or an error, never panic.
+//! profiling and writing an output like the input must return data or an error, never panic;
+//! Arrow bytes are also read from a pipe (the stream checked message by message).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -47,6 +48,20 @@ fuzz_target!(|data: &[u8]| {
             let text = profile.to_json();
             normshift::profile::Profile::from_json(&text).expect("a fitted profile reads back");
         }
+    }
+    // The same bytes from a pipe, as an Arrow IPC stream (checked message by message).
+    if format == Format::ArrowIpc {
+        let (pipe, mut writer) = std::io::pipe().expect("pipe");
+        let bytes = body.to_vec();
+        let feeder = std::thread::spawn(move || {
+            let _ = writer.write_all(&bytes);
+        });
+        let path = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&pipe));
+        if let Ok(mut reader) = open(std::path::Path::new(&path), &options) {
+            let _ = fit_profile(&mut reader, 8, &mut |_| {});
+        }
+        drop(pipe);
+        feeder.join().expect("feeder");
     }
     // An output like the input, every batch passed through.
     if let Ok(mut reader) = open(&input, &options) {
