@@ -14,6 +14,10 @@ use std::ops::ControlFlow;
 /// The largest IPC message header or footer read: larger is damage, not a schema.
 const MAX_HEADER: usize = 64 << 20;
 
+/// What a pipe holding an IPC file (not a stream) gets.
+const IPC_FILE_IN_A_PIPE: &str =
+    "it starts as an Arrow IPC file (`ARROW1`), whose index is at its end";
+
 /// Most messages of a stream looked at before giving up (each costs a read and a seek).
 const MAX_MESSAGES: usize = 1_000_000;
 
@@ -157,13 +161,7 @@ impl<R: Read> CheckedStream<R> {
                 self.done = true;
                 return Ok(());
             }
-            4 if &word == b"ARRO" => {
-                return Err(
-                    "it starts as an Arrow IPC file (`ARROW1`), whose index is at \
-                            its end"
-                        .to_string(),
-                )
-            }
+            4 if &word == b"ARRO" => return Err(IPC_FILE_IN_A_PIPE.to_string()),
             4 => {}
             _ => return Err("the stream ends inside a message's length".to_string()),
         }
@@ -224,6 +222,7 @@ impl<R: Read> CheckedStream<R> {
             ));
         }
         let body = &bytes[body_at..];
+        // Parsed again: the first parse borrowed `bytes`, which the body has grown since.
         let header = arrow_ipc::root_as_message(&bytes[prefix..body_at])
             .map_err(|e| format!("a message header that cannot be read ({e})"))?;
         check_compressed_sizes(&header, self.limit, |offset| {

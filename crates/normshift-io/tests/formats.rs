@@ -202,7 +202,8 @@ fn parquet_from_a_pipe_says_why_and_an_arrow_stream_from_a_pipe_reads() {
     drop(pipe);
     writer.join().unwrap();
     assert!(
-        message.contains("from a pipe or device only the stream format can be read"),
+        message.contains("from a pipe or device only the stream format can be read")
+            && message.contains("it starts as an Arrow IPC file (`ARROW1`)"),
         "{message}"
     );
 }
