@@ -246,6 +246,18 @@ fn shift_first_column(input: &Path, output: &Path) {
     writer.finish().unwrap();
 }
 
+/// The schema `outputs_keep_metadata_float32_and_row_group_sizes` writes, as it must come
+/// back: the schema's key, the field's unit, `x` still `float32`.
+fn kept_metadata_and_float32(schema: &arrow_schema::Schema) {
+    assert_eq!(
+        schema.metadata().get("custom").map(String::as_str),
+        Some("keep")
+    );
+    let x = schema.field(0);
+    assert_eq!(x.metadata().get("unit").map(String::as_str), Some("m"));
+    assert_eq!(x.data_type(), &arrow_schema::DataType::Float32);
+}
+
 /// The io review (fifth 2026-11-30 session): a Parquet output lost the schema's metadata
 /// (pandas' index, user keys) and replaced columns their field metadata; float32 columns
 /// came out float64; and the output's row groups were up to 1,048,576 rows whatever the
@@ -288,15 +300,7 @@ fn outputs_keep_metadata_float32_and_row_group_sizes() {
         .collect();
     assert_eq!(sizes, [1000; 5]);
     let schema = read.schema().clone();
-    assert_eq!(
-        schema.metadata().get("custom").map(String::as_str),
-        Some("keep")
-    );
-    assert_eq!(schema.field(0).metadata(), &unit);
-    assert_eq!(
-        schema.field(0).data_type(),
-        &arrow_schema::DataType::Float32
-    );
+    kept_metadata_and_float32(&schema);
     assert_eq!(schema.field(1).data_type(), &arrow_schema::DataType::Int64);
     let first = read.build().unwrap().next().unwrap().unwrap();
     let x = first
@@ -312,16 +316,7 @@ fn outputs_keep_metadata_float32_and_row_group_sizes() {
     shift_first_column(&input, &output);
     let read = arrow_ipc::reader::FileReader::try_new(std::fs::File::open(&output).unwrap(), None)
         .unwrap();
-    let schema = read.schema();
-    assert_eq!(
-        schema.metadata().get("custom").map(String::as_str),
-        Some("keep")
-    );
-    assert_eq!(schema.field(0).metadata(), &unit);
-    assert_eq!(
-        schema.field(0).data_type(),
-        &arrow_schema::DataType::Float32
-    );
+    kept_metadata_and_float32(&read.schema());
 }
 
 /// `normalize` wrote every Parquet output uncompressed, whatever the input's codecs.
