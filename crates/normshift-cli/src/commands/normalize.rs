@@ -125,7 +125,8 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     if standardizer.columns.is_empty() {
         if args.adapt {
             anyhow::bail!(
-                "{}: no numeric column has a finite value, so there are no statistics of its                  own to normalize with",
+                "{}: no numeric column has a finite value, so there are no statistics of its \
+                 own to normalize with",
                 args.data.display()
             );
         }
