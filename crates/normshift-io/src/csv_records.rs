@@ -192,6 +192,17 @@ fn line_breaks(bytes: &[u8]) -> u64 {
     breaks as u64
 }
 
+/// Where a record whose line break is the byte at `i` ends: after it, or after the `\n` of a
+/// `\r\n`. `None` for a `\r` that is the last byte of `data`: its `\n` may come with the next
+/// read.
+fn after_break(data: &[u8], i: usize) -> Option<usize> {
+    match (data[i], data.get(i + 1)) {
+        (b'\r', Some(b'\n')) => Some(i + 2),
+        (b'\r', None) => None,
+        _ => Some(i + 1),
+    }
+}
+
 /// Where the first row of `data` (quote-free, starting at a record boundary) longer than
 /// `max_row` bytes without its line break starts, if any. A row at the end without a line
 /// break is measured too.
@@ -207,11 +218,7 @@ fn too_long_row(data: &[u8], max_row: u64) -> Option<usize> {
         if (i - start) as u64 > max_row {
             return Some(start);
         }
-        start = if data[i] == b'\r' && data.get(i + 1) == Some(&b'\n') {
-            i + 2
-        } else {
-            i + 1
-        };
+        start = after_break(data, i).unwrap_or(i + 1);
     }
     ((data.len() - start) as u64 > max_row).then_some(start)
 }
@@ -524,16 +531,7 @@ impl Splitter {
         if memchr::memchr(b'"', data).is_none() {
             // No quotes: every line break ends a record (a `\r` only if what follows is
             // known).
-            let boundary_after = |i: usize| -> Option<usize> {
-                match data[i] {
-                    b'\n' => Some(i + 1),
-                    _ if i + 1 < data.len() => {
-                        Some(if data[i + 1] == b'\n' { i + 2 } else { i + 1 })
-                    }
-                    _ if eof => Some(i + 1),
-                    _ => None,
-                }
-            };
+            let boundary_after = |i: usize| after_break(data, i).or(eof.then_some(i + 1));
             let last = if eof {
                 data.len()
             } else {
@@ -585,11 +583,10 @@ impl Splitter {
                 Step::Within(next) => state = next,
                 Step::FieldEnd => state = QuoteState::FieldStart,
                 Step::RecordEnd => {
-                    // The record ends after this break (after the `\n` of a `\r\n`).
-                    let end = match (b, data.get(i + 1)) {
-                        (b'\r', Some(b'\n')) => i + 2,
-                        (b'\r', None) if !eof => break,
-                        _ => i + 1,
+                    let end = match after_break(data, i) {
+                        Some(end) => end,
+                        None if !eof => break,
+                        None => i + 1,
                     };
                     // The row's length without its line break.
                     if (i - record_start) as u64 > max_row {
@@ -887,10 +884,8 @@ fn header_end(data: &[u8], delimiter: u8) -> HeaderEnd {
             Step::Within(next) => state = next,
             Step::FieldEnd => state = QuoteState::FieldStart,
             Step::RecordEnd => {
-                let end = match (b, data.get(i + 1)) {
-                    (b'\r', Some(b'\n')) => i + 2,
-                    (b'\r', None) => return HeaderEnd::NotYet,
-                    _ => i + 1,
+                let Some(end) = after_break(data, i) else {
+                    return HeaderEnd::NotYet;
                 };
                 if seen {
                     return HeaderEnd::At(end);
