@@ -21,25 +21,18 @@ const IPC_FILE_IN_A_PIPE: &str =
 /// Most messages of a stream looked at before giving up (each costs a read and a seek).
 const MAX_MESSAGES: usize = 1_000_000;
 
-/// The compression codec of the first record batch of an Arrow IPC file or stream. `None`
-/// when it is uncompressed, there is none, or the messages cannot be followed (the reader
-/// then reports what is wrong). Leaves the file's position anywhere.
-pub(crate) fn first_batch_compression(file: &mut File) -> Option<arrow_ipc::CompressionType> {
-    let found = each_message(file, |_, message| {
-        match message.header.and_then(|h| h.header_as_record_batch()) {
-            Some(batch) => ControlFlow::Break(batch.compression().map(|c| c.codec())),
-            None => ControlFlow::Continue(()),
-        }
-    });
-    found.flatten()
-}
-
-/// Refuses a message body that runs past the end of the file, and a compressed buffer (of a
-/// record batch or a dictionary) that declares more than `limit` bytes once decompressed: the
-/// text says which message. Messages that cannot be followed are left to the reader. Leaves
-/// the file's position anywhere.
-pub(crate) fn check_declared_sizes(file: &mut File, limit: u64) -> Result<(), String> {
+/// One pass over the messages of an Arrow IPC file or stream: refuses a message body that
+/// runs past the end of the file, and a compressed buffer (of a record batch or a dictionary)
+/// that declares more than `limit` bytes once decompressed (the text says which message);
+/// otherwise returns the compression codec of the first record batch (`None`: uncompressed,
+/// or no batch). Messages that cannot be followed are left to the reader. Leaves the file's
+/// position anywhere.
+pub(crate) fn probe(
+    file: &mut File,
+    limit: u64,
+) -> Result<Option<arrow_ipc::CompressionType>, String> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let mut first_batch = None;
     let found = each_message(file, |file, message| {
         let Message {
             what,
@@ -47,6 +40,9 @@ pub(crate) fn check_declared_sizes(file: &mut File, limit: u64) -> Result<(), St
             body,
             body_len,
         } = message;
+        if let Some(batch) = header.and_then(|h| h.header_as_record_batch()) {
+            first_batch.get_or_insert(batch.compression().map(|c| c.codec()));
+        }
         let past_the_end =
             |len: i64| u64::try_from(len).map_or(true, |len| body.saturating_add(len) > file_len);
         let declared = [Some(body_len), header.map(|h| h.bodyLength())];
@@ -71,7 +67,7 @@ pub(crate) fn check_declared_sizes(file: &mut File, limit: u64) -> Result<(), St
             Err(e) => ControlFlow::Break(format!("{what}: {e}")),
         }
     });
-    found.map_or(Ok(()), Err)
+    found.map_or(Ok(first_batch.flatten()), Err)
 }
 
 /// Refuses a compressed buffer of the record batch or dictionary `header` describes whose
@@ -105,7 +101,7 @@ fn check_compressed_sizes(
 }
 
 /// An Arrow IPC stream read from a pipe (which cannot be looked at ahead), message by message,
-/// each checked as [`check_declared_sizes`] checks a file before arrow-ipc's decoder gets it:
+/// each checked as [`probe`] checks a file before arrow-ipc's decoder gets it:
 /// a body is read as it arrives (a declared length costs only what is sent), and compressed
 /// buffers that declare more than `limit` bytes are refused.
 pub(crate) struct CheckedStream<R> {

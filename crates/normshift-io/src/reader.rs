@@ -359,11 +359,11 @@ pub fn open(path: &Path, options: &ReadOptions) -> Result<Reader> {
             }
             Format::ArrowIpc => {
                 let mut file = file;
-                ipc_compression = crate::ipc_probe::first_batch_compression(&mut file);
                 // arrow-ipc allocates what a compressed buffer declares before checking it
-                // (LZ4: infallibly, so a damaged size aborts the process).
-                crate::ipc_probe::check_declared_sizes(&mut file, memory_bytes())
-                    .map_err(columnar)?;
+                // (LZ4: infallibly, so a damaged size aborts the process); the same pass
+                // finds the compression an output like this input gets.
+                ipc_compression =
+                    crate::ipc_probe::probe(&mut file, memory_bytes()).map_err(columnar)?;
                 std::io::Seek::rewind(&mut file).map_err(|e| Error::io(path, e))?;
                 // The IPC file format (a footer indexes the batches) or, failing that, the
                 // stream format (batches one after another, as `pyarrow.ipc.new_stream` writes).
