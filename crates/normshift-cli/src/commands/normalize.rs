@@ -66,7 +66,7 @@ pub fn run(args: NormalizeArgs, printer: &Printer) -> anyhow::Result<ExitCode> {
     for info in reader.columns() {
         let numeric_in_profile = profile.column(&info.name).is_some_and(|c| {
             matches!(&c.summary, normshift::profile::ColumnSummary::Numeric(s)
-                if s.moments.count + s.non_finite.total() > 0)
+                if !s.is_empty())
         });
         if numeric_in_profile && info.kind != normshift_io::ColumnKind::Numeric {
             anyhow::bail!(
